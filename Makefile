@@ -1,0 +1,60 @@
+# The README's two commands are `make run` and `make test`; both set everything up.
+# Python 3.13 is the Lambda runtime's version: .python-version selects it under pyenv,
+# and `sam build` finds the same interpreter as python3.13 (no container needed).
+
+PYTHON ?= python3.13
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(SAM_VENV)/bin/sam
+export PYENV_VERSION ?= 3.13.0
+export SAM_CLI_TELEMETRY := 0
+export SAM_CLI_BIN := $(abspath $(SAM))
+
+.PHONY: run test lint typecheck build validate schemas snapshot venv clean
+
+venv: $(VENV)/.installed $(SAM_VENV)/.installed
+
+$(VENV)/.installed: requirements/dev.txt src/shared/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt -e .
+	touch $@
+
+# aws-sam-cli in its own environment: it pins boto3 and pydantic versions of its own.
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	touch $@
+
+## run: the backbone on this machine (embedded emulator), from template.yaml
+run: venv
+	$(BIN)/automation-local
+
+## test: every test: contracts, template checks, cfn-lint, sam validate/build, emulator deploy
+test: venv
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint
+
+typecheck: venv
+	$(BIN)/mypy src/shared automation_local
+
+build: venv
+	$(SAM) build
+
+validate: venv
+	$(SAM) validate --lint
+
+## schemas: regenerate schemas/*.schema.json from the pydantic contracts
+schemas: venv
+	$(BIN)/python -m automation_local.json_schemas
+
+## snapshot: refresh tests/snapshots/template.cfn.json after an intended template change
+snapshot: venv
+	$(BIN)/python -m automation_local.snapshot
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,105 @@
+"""The embedded AWS emulator: a moto server on a free 127.0.0.1 port, owned by this process.
+
+A real HTTP server in a child process (not patched functions), so every boto3 client,
+the functions' included, talks to it through `AWS_ENDPOINT_URL` exactly as it would talk
+to AWS. It is stopped when the context exits, on Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+import boto3
+from botocore.config import Config
+
+REGION = "us-east-1"
+# moto accepts any credentials; fixed ones keep the emulator from reading a real profile.
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class Emulator:
+    """`with Emulator() as emulator:` starts moto's server and stops it on exit."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None, region: str = REGION) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.region = region
+        self.log_path = Path(tempfile.gettempdir()) / f"automation-emulator-{self.port}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def client(self, service: str, **config: object):
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            config=Config(retries={"mode": "standard", "max_attempts": 5}, **config),  # type: ignore[arg-type]
+            **CREDENTIALS,
+        )
+
+    def client_environment(self) -> dict[str, str]:
+        """Environment variables that point any AWS SDK (boto3 included) at the emulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        }
+
+    def start(self, timeout: float = 30.0) -> Emulator:
+        log = self.log_path.open("wb")
+        env = {**os.environ, **self.client_environment()}
+        self._process = subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter running moto
+            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"emulator exited at start; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/", timeout=1):  # noqa: S310 - http URL built here
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"emulator did not answer on {self.endpoint_url} within {timeout} s")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,62 @@
+"""Running a function's handler in this process the way Lambda runs it.
+
+Loads `src/<function>/app.py` (or its `sam build` copy) under a module name of its own,
+so the three `app` modules never shadow each other, and gives it a Lambda context whose
+remaining time counts down from the function's timeout.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .paths import SOURCE_DIR
+
+FUNCTIONS = ("webhook", "worker", "feedback")
+
+
+@dataclass
+class LambdaContext:
+    """The attributes and method of Lambda's Python context object that handlers use."""
+
+    function_name: str
+    timeout_seconds: float = 30.0
+    memory_limit_in_mb: int = 256
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler_module(function: str, code_dir: Path | None = None) -> ModuleType:
+    """Import `app.py` of a function as module `<function>_app`."""
+    path = (code_dir or SOURCE_DIR / function) / "app.py"
+    spec = importlib.util.spec_from_file_location(f"{function}_app", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def invoke(module: ModuleType, event: dict[str, Any], context: LambdaContext) -> Any:
+    return module.lambda_handler(event, context)

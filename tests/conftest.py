@@ -1,0 +1,47 @@
+"""Fixtures shared by every test: the template (SAM and translated) and the emulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automation_local.emulator import Emulator
+from automation_local.paths import REPO_ROOT
+from automation_local.sam_template import load_template, translate
+
+
+@pytest.fixture(scope="session")
+def sam_template() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.fixture(scope="session")
+def cfn_template(sam_template: dict[str, Any]) -> dict[str, Any]:
+    """template.yaml as CloudFormation receives it (default parameters)."""
+    return translate(sam_template)
+
+
+@pytest.fixture(scope="session")
+def sam_cli() -> str:
+    """The SAM CLI of .venv-sam (`make test` exports SAM_CLI_BIN)."""
+    candidate = os.environ.get("SAM_CLI_BIN") or str(REPO_ROOT / ".venv-sam" / "bin" / "sam")
+    path = shutil.which(candidate)
+    if path is None:
+        pytest.fail(f"SAM CLI not found at {candidate}: run the tests with `make test`")
+    return path
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT

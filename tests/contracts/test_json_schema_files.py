@@ -1,0 +1,14 @@
+"""The checked-in JSON Schema files are what the models generate (`make schemas` refreshes them)."""
+
+from __future__ import annotations
+
+import pytest
+
+from automation_local.json_schemas import CONTRACTS, rendered
+from automation_local.paths import SCHEMAS_DIR
+
+
+@pytest.mark.parametrize("name", CONTRACTS)
+def test_schema_file_is_up_to_date(name: str) -> None:
+    path = SCHEMAS_DIR / f"{name}.schema.json"
+    assert path.read_text() == rendered(name), f"{path.name} is stale: run `make schemas`"

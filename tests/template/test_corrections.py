@@ -1,0 +1,163 @@
+"""The seven corrections of mission.md, each checked on the translated template."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from automation_local.paths import SOURCE_DIR
+from tests.template.cfn import (
+    actions_on,
+    as_list,
+    parameter_default,
+    ref_target,
+    resources_of_type,
+)
+
+SOURCE_QUEUES = {"OrderQueue": "OrderDeadLetterQueue", "ResultQueue": "ResultDeadLetterQueue"}
+MAPPINGS = {
+    "OrderQueue": ("WorkerOrderQueueMapping", "WorkerFunction"),
+    "ResultQueue": ("FeedbackResultQueueMapping", "FeedbackFunction"),
+}
+QUEUE_PARAMETERS = {
+    "OrderQueue": ("OrderQueueVisibilityTimeout", "WorkerTimeoutSeconds", "OrderQueueRetentionSeconds"),
+    "ResultQueue": ("ResultQueueVisibilityTimeout", "FeedbackTimeoutSeconds", "ResultQueueRetentionSeconds"),
+}
+
+
+# 1 ------------------------------------------------------------------------------------
+def test_standard_queues_carry_no_deduplication_settings(cfn_template: dict[str, Any]) -> None:
+    # GIVEN every queue of the stack
+    for name, queue in resources_of_type(cfn_template, "AWS::SQS::Queue").items():
+        properties = queue["Properties"]
+        # THEN it is a standard queue without the FIFO-only deduplication settings
+        assert not properties.get("FifoQueue"), name
+        assert "ContentBasedDeduplication" not in properties, name
+        assert "DeduplicationScope" not in properties, name
+
+
+def test_no_function_sends_a_deduplication_id_to_a_standard_queue() -> None:
+    # AWS rejects MessageDeduplicationId on standard queues; deduplication is the consumers' job.
+    offenders = [p for p in SOURCE_DIR.rglob("*.py") if "MessageDeduplicationId" in p.read_text()]
+    assert offenders == []
+
+
+def test_deduplication_table_exists_with_ttl_and_recovery(cfn_template: dict[str, Any]) -> None:
+    table = cfn_template["Resources"]["OrdersTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    for function in ("WebhookFunction", "WorkerFunction", "FeedbackFunction"):
+        variables = cfn_template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert ref_target(variables["ORDERS_TABLE_NAME"]) == "OrdersTable"
+
+
+# 2 ------------------------------------------------------------------------------------
+def test_no_policy_conditions_on_aws_source_account(cfn_template: dict[str, Any]) -> None:
+    # aws:SourceAccount is absent when a role calls SQS itself: such a condition denies every send.
+    assert "aws:SourceAccount" not in json.dumps(cfn_template)
+
+
+# 3 ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("source, dead_letter", SOURCE_QUEUES.items())
+def test_dead_letter_queue_keeps_messages_at_least_as_long_as_its_source(
+    cfn_template: dict[str, Any], source: str, dead_letter: str
+) -> None:
+    resources = cfn_template["Resources"]
+    retention_parameter = QUEUE_PARAMETERS[source][2]
+    # GIVEN the longest retention the source queue can be given
+    longest_source_retention = int(cfn_template["Parameters"][retention_parameter]["MaxValue"])
+    assert ref_target(resources[source]["Properties"]["MessageRetentionPeriod"]) == retention_parameter
+    # THEN the DLQ (whose messages keep their first enqueue time) keeps them at least as long
+    assert resources[dead_letter]["Properties"]["MessageRetentionPeriod"] >= longest_source_retention
+    assert resources[dead_letter]["Properties"]["MessageRetentionPeriod"] == 1209600
+
+
+# 4 ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "role, produces_to, consumes_from",
+    [
+        ("WebhookRole", ["OrderQueue"], []),
+        ("WorkerRole", ["ResultQueue"], ["OrderQueue"]),
+        ("FeedbackRole", ["OrderQueue"], ["ResultQueue"]),
+    ],
+)
+def test_producers_and_consumers_hold_the_kms_actions_they_need(
+    cfn_template: dict[str, Any], role: str, produces_to: list[str], consumes_from: list[str]
+) -> None:
+    key_actions = actions_on(cfn_template, role, "EncryptionKey")
+    for queue in produces_to:
+        assert "sqs:SendMessage" in actions_on(cfn_template, role, queue)
+        assert {"kms:GenerateDataKey", "kms:Decrypt"} <= key_actions
+    for queue in consumes_from:
+        assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions_on(cfn_template, role, queue)
+        assert "kms:Decrypt" in key_actions
+
+
+def test_key_policy_lets_cloudwatch_publish_to_the_encrypted_alert_topic(cfn_template: dict[str, Any]) -> None:
+    resources = cfn_template["Resources"]
+    assert ref_target(resources["AlertTopic"]["Properties"]["KmsMasterKeyId"]) == "EncryptionKey"
+    statements = resources["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in statements if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+    assert len(cloudwatch) == 1
+    assert cloudwatch[0]["Effect"] == "Allow"
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(as_list(cloudwatch[0]["Action"]))
+
+
+# 5 ------------------------------------------------------------------------------------
+def test_exactly_one_event_source_mapping_per_queue(cfn_template: dict[str, Any]) -> None:
+    mappings = resources_of_type(cfn_template, "AWS::Lambda::EventSourceMapping")
+    sources = [ref_target(m["Properties"]["EventSourceArn"]) for m in mappings.values()]
+    assert sorted(sources) == sorted(SOURCE_QUEUES)
+    assert len(sources) == len(set(sources))
+
+
+@pytest.mark.parametrize("queue", SOURCE_QUEUES)
+def test_each_mapping_reports_filtered_out_events_to_an_alarm(cfn_template: dict[str, Any], queue: str) -> None:
+    mapping_name, _ = MAPPINGS[queue]
+    mapping = cfn_template["Resources"][mapping_name]["Properties"]
+    assert mapping["MetricsConfig"] == {"Metrics": ["EventCount"]}
+    alarms = [
+        a["Properties"]
+        for a in resources_of_type(cfn_template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "FilteredOutEventCount"
+        and any(ref_target(d["Value"]) == mapping_name for d in a["Properties"]["Dimensions"])
+    ]
+    assert len(alarms) == 1
+    assert alarms[0]["Threshold"] == 1
+    assert alarms[0]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+# 6 ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("queue", SOURCE_QUEUES)
+def test_function_timeout_is_sized_from_the_visibility_timeout(cfn_template: dict[str, Any], queue: str) -> None:
+    visibility_parameter, timeout_parameter, _ = QUEUE_PARAMETERS[queue]
+    _, function = MAPPINGS[queue]
+    resources = cfn_template["Resources"]
+    # GIVEN the queue's visibility and the consuming function's timeout, both parameters
+    assert ref_target(resources[queue]["Properties"]["VisibilityTimeout"]) == visibility_parameter
+    assert ref_target(resources[function]["Properties"]["Timeout"]) == timeout_parameter
+    # THEN the defaults keep the original's visibility and AWS's 6x advice
+    visibility = parameter_default(cfn_template, visibility_parameter)
+    timeout = parameter_default(cfn_template, timeout_parameter)
+    assert visibility == {"OrderQueue": 300, "ResultQueue": 180}[queue]
+    assert visibility >= 6 * timeout
+
+
+# 7 ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("queue", SOURCE_QUEUES)
+def test_max_receive_count_is_a_parameter_defaulting_to_three(cfn_template: dict[str, Any], queue: str) -> None:
+    redrive = cfn_template["Resources"][queue]["Properties"]["RedrivePolicy"]
+    parameter = ref_target(redrive["maxReceiveCount"])
+    assert parameter is not None
+    assert parameter_default(cfn_template, parameter) == 3
+    assert ref_target(redrive["deadLetterTargetArn"]) == SOURCE_QUEUES[queue]
+
+
+@pytest.mark.parametrize("queue", SOURCE_QUEUES)
+def test_each_mapping_bounds_its_concurrency(cfn_template: dict[str, Any], queue: str) -> None:
+    mapping = cfn_template["Resources"][MAPPINGS[queue][0]]["Properties"]
+    parameter = ref_target(mapping["ScalingConfig"]["MaximumConcurrency"])
+    assert parameter is not None
+    assert parameter_default(cfn_template, parameter) >= 2  # AWS's minimum

@@ -1,0 +1,200 @@
+"""What mission.md's "What must exist" asks of the template, beyond the seven corrections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.template.cfn import actions_on, ref_target, resources_of_type
+
+ENVIRONMENT_PREFIX = "${ProjectName}-${Environment}"
+
+
+def _sub_text(value: Any) -> str:
+    assert isinstance(value, dict) and "Fn::Sub" in value, value
+    text = value["Fn::Sub"]
+    return text if isinstance(text, str) else text[0]
+
+
+def test_parameters_include_environment_and_project(cfn_template: dict[str, Any]) -> None:
+    parameters = cfn_template["Parameters"]
+    assert parameters["Environment"]["AllowedValues"] == ["dev", "staging", "prod"]
+    assert parameters["ProjectName"]["Default"] == "automation"
+    for name in (
+        "OrderQueueVisibilityTimeout",
+        "OrderQueueMaxReceiveCount",
+        "ResultQueueVisibilityTimeout",
+        "ResultQueueMaxReceiveCount",
+        "AlertEmail",
+        "WatchTowerTopicArn",
+        "LogRetentionDays",
+        "ConsumersEnabled",
+    ):
+        assert name in parameters
+
+
+def test_key_rotates_and_has_an_alias(cfn_template: dict[str, Any]) -> None:
+    resources = cfn_template["Resources"]
+    assert resources["EncryptionKey"]["Properties"]["EnableKeyRotation"] is True
+    alias = resources["EncryptionKeyAlias"]["Properties"]
+    assert ref_target(alias["TargetKeyId"]) == "EncryptionKey"
+    assert _sub_text(alias["AliasName"]) == f"alias/{ENVIRONMENT_PREFIX}"
+
+
+@pytest.mark.parametrize(
+    "queue, visibility, retention, wait",
+    [
+        ("OrderQueue", "OrderQueueVisibilityTimeout", "OrderQueueRetentionSeconds", 6),
+        ("ResultQueue", "ResultQueueVisibilityTimeout", "ResultQueueRetentionSeconds", 6),
+    ],
+)
+def test_source_queues_keep_the_original_settings(
+    cfn_template: dict[str, Any], queue: str, visibility: str, retention: str, wait: int
+) -> None:
+    properties = cfn_template["Resources"][queue]["Properties"]
+    assert properties["ReceiveMessageWaitTimeSeconds"] == wait
+    assert ref_target(properties["VisibilityTimeout"]) == visibility
+    assert ref_target(properties["MessageRetentionPeriod"]) == retention
+    defaults = {"OrderQueueRetentionSeconds": 1209600, "ResultQueueRetentionSeconds": 604800}
+    assert int(cfn_template["Parameters"][retention]["Default"]) == defaults[retention]
+    assert properties["RedriveAllowPolicy"] == {"redrivePermission": "denyAll"}
+
+
+@pytest.mark.parametrize(
+    "dead_letter, source", [("OrderDeadLetterQueue", "order-queue"), ("ResultDeadLetterQueue", "result-queue")]
+)
+def test_dead_letter_queues_accept_redrive_only_from_their_source(
+    cfn_template: dict[str, Any], dead_letter: str, source: str
+) -> None:
+    allow = cfn_template["Resources"][dead_letter]["Properties"]["RedriveAllowPolicy"]
+    assert allow["redrivePermission"] == "byQueue"
+    [source_arn] = allow["sourceQueueArnList"]
+    assert _sub_text(source_arn).endswith(f":{ENVIRONMENT_PREFIX}-{source}")
+
+
+def test_every_queue_is_named_per_environment_and_reuses_data_keys(cfn_template: dict[str, Any]) -> None:
+    for name, queue in resources_of_type(cfn_template, "AWS::SQS::Queue").items():
+        properties = queue["Properties"]
+        assert _sub_text(properties["QueueName"]).startswith(ENVIRONMENT_PREFIX + "-"), name
+        assert ref_target(properties["KmsDataKeyReusePeriodSeconds"]) == "KmsDataKeyReusePeriodSeconds"
+    assert int(cfn_template["Parameters"]["KmsDataKeyReusePeriodSeconds"]["Default"]) > 300
+
+
+def test_queue_policy_refuses_non_tls_access_to_every_queue(cfn_template: dict[str, Any]) -> None:
+    [policy] = resources_of_type(cfn_template, "AWS::SQS::QueuePolicy").values()
+    queues = {ref_target(q) for q in policy["Properties"]["Queues"]}
+    assert queues == set(resources_of_type(cfn_template, "AWS::SQS::Queue"))
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert {ref_target(r) for r in statement["Resource"]} == queues
+
+
+def test_archive_bucket_is_encrypted_private_and_tls_only(cfn_template: dict[str, Any]) -> None:
+    resources = cfn_template["Resources"]
+    bucket = resources["ArchiveBucket"]["Properties"]
+    [rule] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert ref_target(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]) == "EncryptionKey"
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    [statement] = resources["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_webhook_secret_is_generated_by_the_stack(cfn_template: dict[str, Any]) -> None:
+    secret = cfn_template["Resources"]["WebhookSecret"]["Properties"]
+    assert "SecretString" not in secret
+    assert secret["GenerateSecretString"]["PasswordLength"] >= 32
+    assert _sub_text(secret["Name"]) == "${ProjectName}/${Environment}/webhook-secret"
+    assert actions_on(cfn_template, "WebhookRole", "WebhookSecret") == {"secretsmanager:GetSecretValue"}
+
+
+def test_alert_topic_optional_email_and_watch_tower(cfn_template: dict[str, Any]) -> None:
+    resources = cfn_template["Resources"]
+    assert resources["AlertEmailSubscription"]["Condition"] == "HasAlertEmail"
+    alarms = resources_of_type(cfn_template, "AWS::CloudWatch::Alarm")
+    for name, alarm in alarms.items():
+        for actions in ("AlarmActions", "OKActions"):
+            condition, with_watch_tower, without = alarm["Properties"][actions]["Fn::If"]
+            assert condition == "HasWatchTower", name
+            assert [ref_target(a) for a in with_watch_tower] == ["AlertTopic", "WatchTowerTopicArn"], name
+            assert [ref_target(a) for a in without] == ["AlertTopic"], name
+
+
+def test_the_original_alarms_and_the_added_ones_exist(cfn_template: dict[str, Any]) -> None:
+    alarms = {name: a["Properties"] for name, a in resources_of_type(cfn_template, "AWS::CloudWatch::Alarm").items()}
+    # The original's four, with its thresholds.
+    assert alarms["OrderQueueAgeAlarm"]["Threshold"] == 900
+    assert alarms["ResultQueueAgeAlarm"]["Threshold"] == 600
+    assert alarms["OrderDeadLetterQueueAlarm"]["Threshold"] == 1
+    assert alarms["ResultDeadLetterQueueAlarm"]["Threshold"] == 1
+    # Errors and throttles per function, filtered-out events per mapping, volume, webhook 5xx.
+    watched = {(a["MetricName"], ref_target(a["Dimensions"][0]["Value"])) for a in alarms.values()}
+    for function in ("WebhookFunction", "WorkerFunction", "FeedbackFunction"):
+        assert ("Errors", function) in watched
+        assert ("Throttles", function) in watched
+    assert ("NumberOfMessagesSent", "OrderQueue") in watched
+    assert ("5xx", "HttpApi") in watched
+    assert len(resources_of_type(cfn_template, "AWS::CloudWatch::Dashboard")) == 1
+
+
+@pytest.mark.parametrize(
+    "function, role",
+    [("WebhookFunction", "WebhookRole"), ("WorkerFunction", "WorkerRole"), ("FeedbackFunction", "FeedbackRole")],
+)
+def test_functions_run_python313_arm64_with_their_named_role_and_the_shared_layer(
+    cfn_template: dict[str, Any], function: str, role: str
+) -> None:
+    properties = cfn_template["Resources"][function]["Properties"]
+    assert properties["Runtime"] == "python3.13"
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["Handler"] == "app.lambda_handler"
+    assert ref_target(properties["Role"]) == role
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    [layer] = properties["Layers"]
+    assert cfn_template["Resources"][ref_target(layer)]["Type"] == "AWS::Lambda::LayerVersion"
+    role_name = _sub_text(cfn_template["Resources"][role]["Properties"]["RoleName"])
+    assert role_name == f"{ENVIRONMENT_PREFIX}-{role.removesuffix('Role').lower()}-role"
+
+
+@pytest.mark.parametrize("mapping", ["WorkerOrderQueueMapping", "FeedbackResultQueueMapping"])
+def test_mappings_report_batch_item_failures_and_follow_the_kill_switch(
+    cfn_template: dict[str, Any], mapping: str
+) -> None:
+    properties = cfn_template["Resources"][mapping]["Properties"]
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["Enabled"] == {"Fn::If": ["ConsumersOn", True, False]}
+    assert "BatchSize" in properties and "MaximumBatchingWindowInSeconds" in properties
+
+
+def test_http_api_routes_and_throttling(cfn_template: dict[str, Any]) -> None:
+    resources = cfn_template["Resources"]
+    body = resources["HttpApi"]["Properties"]["Body"]
+    assert set(body["paths"]) == {"/orders", "/orders/{orderId}"}
+    assert set(body["paths"]["/orders"]) == {"post"}
+    assert set(body["paths"]["/orders/{orderId}"]) == {"get"}
+    route_settings = resources["HttpApiApiGatewayDefaultStage"]["Properties"]["DefaultRouteSettings"]
+    assert ref_target(route_settings["ThrottlingRateLimit"]) == "ApiThrottlingRateLimit"
+    assert ref_target(route_settings["ThrottlingBurstLimit"]) == "ApiThrottlingBurstLimit"
+
+
+SSM_NAMES = {
+    "/queues/order/url",
+    "/queues/order/arn",
+    "/queues/result/url",
+    "/queues/result/arn",
+    "/queues/config",
+    "/roles/webhook/arn",
+    "/roles/worker/arn",
+    "/roles/feedback/arn",
+    "/monitoring/queue-alerts/topic-arn",
+}
+
+
+def test_every_ssm_parameter_of_the_original_is_exported(cfn_template: dict[str, Any]) -> None:
+    names = {
+        _sub_text(p["Properties"]["Name"]) for p in resources_of_type(cfn_template, "AWS::SSM::Parameter").values()
+    }
+    prefix = "/${ProjectName}/${Environment}"
+    assert {prefix + name for name in SSM_NAMES} <= names

@@ -1,0 +1,73 @@
+"""samconfig.toml: one isolated stack per environment, each keeping the queue rules."""
+
+from __future__ import annotations
+
+import shlex
+import tomllib
+from typing import Any
+
+import pytest
+
+from automation_local.paths import SAMCONFIG_PATH
+
+ENVIRONMENTS = {"default": "dev", "staging": "staging", "prod": "prod"}
+
+
+@pytest.fixture(scope="module")
+def samconfig() -> dict[str, Any]:
+    return tomllib.loads(SAMCONFIG_PATH.read_text())
+
+
+def _overrides(samconfig: dict[str, Any], config_env: str) -> dict[str, str]:
+    text = samconfig[config_env]["deploy"]["parameters"]["parameter_overrides"]
+    return dict(item.split("=", 1) for item in shlex.split(text))
+
+
+def _effective(cfn_template: dict[str, Any], samconfig: dict[str, Any], config_env: str) -> dict[str, int]:
+    values = {k: v["Default"] for k, v in cfn_template["Parameters"].items() if "Default" in v}
+    values.update(_overrides(samconfig, config_env))
+    return {k: int(v) for k, v in values.items() if str(v).isdigit()}
+
+
+@pytest.mark.parametrize("config_env, environment", ENVIRONMENTS.items())
+def test_each_config_env_deploys_its_own_stack(samconfig: dict[str, Any], config_env: str, environment: str) -> None:
+    section = samconfig[config_env]
+    assert section["global"]["parameters"]["stack_name"] == f"automation-{environment}"
+    deploy = section["deploy"]["parameters"]
+    assert set(deploy["capabilities"].split()) == {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}
+    assert _overrides(samconfig, config_env)["Environment"] == environment
+    assert f'Environment="{environment}"' in deploy["tags"]
+    assert deploy["confirm_changeset"] is (environment == "prod")
+    assert section["build"]["parameters"] == {"cached": True, "parallel": True}
+
+
+def test_dev_has_a_sync_section(samconfig: dict[str, Any]) -> None:
+    sync = samconfig["default"]["sync"]["parameters"]
+    assert sync["watch"] is True
+    assert 'Environment="dev"' in sync["parameter_overrides"]
+
+
+@pytest.mark.parametrize("config_env", ENVIRONMENTS)
+def test_every_env_keeps_visibility_at_six_times_the_function_timeout(
+    cfn_template: dict[str, Any], samconfig: dict[str, Any], config_env: str
+) -> None:
+    values = _effective(cfn_template, samconfig, config_env)
+    assert values["OrderQueueVisibilityTimeout"] >= 6 * values["WorkerTimeoutSeconds"]
+    assert values["ResultQueueVisibilityTimeout"] >= 6 * values["FeedbackTimeoutSeconds"]
+    # and the DLQs' fixed 14 days never keep less than their sources
+    assert values["OrderQueueRetentionSeconds"] <= 1209600
+    assert values["ResultQueueRetentionSeconds"] <= 1209600
+
+
+def test_staging_has_shorter_retention_and_timeouts_than_prod(
+    cfn_template: dict[str, Any], samconfig: dict[str, Any]
+) -> None:
+    staging = _effective(cfn_template, samconfig, "staging")
+    prod = _effective(cfn_template, samconfig, "prod")
+    for name in (
+        "OrderQueueRetentionSeconds",
+        "ResultQueueRetentionSeconds",
+        "WorkerTimeoutSeconds",
+        "LogRetentionDays",
+    ):
+        assert staging[name] < prod[name], name

@@ -1,0 +1,16 @@
+"""The translated template equals its snapshot; `make snapshot` refreshes it after an intended change."""
+
+from __future__ import annotations
+
+import difflib
+
+from automation_local.snapshot import SNAPSHOT_PATH, rendered
+
+
+def test_translated_template_matches_the_snapshot() -> None:
+    expected = SNAPSHOT_PATH.read_text()
+    actual = rendered()
+    diff = "".join(
+        difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), "snapshot", "template.yaml", n=2)
+    )
+    assert actual == expected, f"translated template changed; if intended, run `make snapshot`:\n{diff[:4000]}"
