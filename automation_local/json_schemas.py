@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from automation_shared.contracts import OrderMessage, ResultMessage
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
+
+from automation_shared.contracts import OrderMessage, ResultMessage
 
 from .paths import SCHEMAS_DIR
 

@@ -8,6 +8,7 @@ remaining time counts down from the function's timeout.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .emulator import Emulator
 from .paths import SOURCE_DIR
 
 FUNCTIONS = ("webhook", "worker", "feedback")
@@ -47,9 +49,27 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def function_environment(emulator: Emulator, function_name: str) -> dict[str, str]:
+    """The environment Lambda would give the function: its variables as the stack resolved
+    them, the runtime's own (name, memory, region, credentials), and the emulator endpoint."""
+    configuration = emulator.client("lambda").get_function(FunctionName=function_name)["Configuration"]
+    return {
+        **configuration.get("Environment", {}).get("Variables", {}),
+        **emulator.client_environment(),
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(configuration["MemorySize"]),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+    }
+
+
 def load_handler_module(function: str, code_dir: Path | None = None) -> ModuleType:
-    """Import `app.py` of a function as module `<function>_app`."""
-    path = (code_dir or SOURCE_DIR / function) / "app.py"
+    """Import `app.py` of a function as module `<function>_app`, with its directory on the
+    path as Lambda's /var/task is (each function's own modules live in a package named for it)."""
+    directory = code_dir or SOURCE_DIR / function
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
+    path = directory / "app.py"
     spec = importlib.util.spec_from_file_location(f"{function}_app", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from automation_local.emulator import Emulator
+from automation_local.local_stack import LocalStack, deploy
 from automation_local.paths import REPO_ROOT
 from automation_local.sam_template import load_template, translate
 
@@ -40,6 +41,12 @@ def sam_cli() -> str:
 def emulator() -> Iterator[Emulator]:
     with Emulator() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def local_stack(emulator: Emulator) -> LocalStack:
+    """template.yaml deployed once into the session's emulator (stack automation-dev)."""
+    return deploy(emulator, stack_name="automation-dev")
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ Foundation stage: records are validated against the contract; the next issue add
 follow-up actions.
 """
 
-from automation_shared.contracts import ResultMessage
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from automation_shared.contracts import ResultMessage
 
 logger = Logger()
 # A batch whose every record failed is still a partial response, never a crashed batch:

@@ -1,35 +1,113 @@
-"""Webhook: POST /orders and GET /orders/{orderId} on the HTTP API.
+"""Webhook: `POST /orders` (one order or up to 10) and `GET /orders/{orderId}` on the HTTP API.
 
-Foundation stage: the routes exist and answer 501 until the next issue fills them in,
-so nothing is accepted that would not be enqueued.
+Every route is authenticated (HMAC-SHA256 over `<timestamp>.<raw body>`), input is
+validated against the order contract before anything is sent, and acceptance is
+idempotent on `deduplicationId` (or `orderId`).
 """
 
-from aws_lambda_powertools import Logger
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from automation_shared.order_status import OrderStatusStore
+from automation_shared.signing import SignatureError, verify
+from webhook_api.acceptance import Outcome, accept
+from webhook_api.intake import IntakeError, parse_orders
+from webhook_api.problems import problem
+
+SECRET_CACHE_SECONDS = 300  # a rotated secret is picked up within 5 minutes
+ORDER_ID = re.compile(r"^[0-9a-fA-F-]{36}$")
+
+ORDER_QUEUE_URL = os.environ["ORDER_QUEUE_URL"]
+ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
+WEBHOOK_SECRET_NAME = os.environ["WEBHOOK_SECRET_NAME"]
+
 logger = Logger()
+metrics = Metrics()
 app = APIGatewayHttpResolver()
+sqs = boto3.client("sqs")
+dynamodb = boto3.client("dynamodb")
+status_store = OrderStatusStore(dynamodb, ORDERS_TABLE_NAME)
+persistence = DynamoDBPersistenceLayer(
+    table_name=ORDERS_TABLE_NAME, key_attr="id", expiry_attr="expiration", boto3_client=dynamodb
+)
 
 
-def _not_implemented() -> Response:
-    return Response(
-        status_code=501,
-        content_type=content_types.APPLICATION_JSON,
-        body='{"title": "Not implemented yet"}',
-    )
+def _raw_body() -> bytes:
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode()
+
+
+def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    secret = parameters.get_secret(WEBHOOK_SECRET_NAME, max_age=SECRET_CACHE_SECONDS)
+    try:
+        verify(str(secret), dict(app.current_event.headers), _raw_body())
+    except SignatureError as refused:
+        metrics.add_metric(name="UnauthenticatedRequests", unit=MetricUnit.Count, value=1)
+        return problem(401, "Unauthenticated", str(refused))
+    return next_middleware(app)
+
+
+app.use(middlewares=[authenticate])
 
 
 @app.post("/orders")
 def create_orders() -> Response:
-    return _not_implemented()
+    try:
+        orders, is_batch = parse_orders(_raw_body())
+    except IntakeError as invalid:
+        metrics.add_metric(name="OrdersRejected", unit=MetricUnit.Count, value=1)
+        return problem(invalid.status, invalid.title, errors=invalid.errors)
+
+    accepted = accept(
+        orders,
+        persistence=persistence,
+        sqs=sqs,
+        queue_url=ORDER_QUEUE_URL,
+        status_store=status_store,
+        remaining_time_in_millis=app.lambda_context.get_remaining_time_in_millis(),
+    )
+    results = [{"orderId": a.order_id, "status": a.outcome.value} for a in accepted]
+    metrics.add_metric(
+        name="OrdersQueued", unit=MetricUnit.Count, value=sum(a.outcome is Outcome.QUEUED for a in accepted)
+    )
+    retry = [a for a in accepted if a.outcome in (Outcome.FAILED, Outcome.IN_PROGRESS)]
+    if len(retry) == len(accepted):
+        # Nothing accepted: 409 while another request holds the same key, else 503. Safe to retry.
+        in_progress = all(a.outcome is Outcome.IN_PROGRESS for a in retry)
+        return problem(409 if in_progress else 503, "Not accepted, retry later", orders=results)
+    body = {"orders": results} if is_batch else results[0]
+    # 207: some orders of the batch must be retried, each named with its status.
+    status_code = 207 if retry else 202
+    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
 @app.get("/orders/<orderId>")
-def get_order(orderId: str) -> Response:  # noqa: N803 - the route's path parameter name
-    return _not_implemented()
+def get_order(orderId: str) -> Response:  # noqa: N803 - the route's path parameter
+    if not ORDER_ID.match(orderId):
+        return problem(400, "Invalid order id", errors=[{"path": "orderId", "message": "must be a UUID"}])
+    record = status_store.get(orderId.lower())
+    if record is None:
+        return problem(404, "Order not found")
+    record.pop("order", None)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(record))
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -10,9 +10,9 @@ import json
 from typing import Any
 
 import pytest
-from automation_shared.contracts import OrderMessage, Priority, TaskType
 from pydantic import ValidationError
 
+from automation_shared.contracts import OrderMessage, Priority, TaskType
 from tests.contracts.documents import DELETE, changed
 from tests.contracts.schema_files import schema_errors
 

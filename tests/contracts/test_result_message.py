@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from automation_shared.contracts import FollowUpAction, ResultMessage, ResultStatus
 from pydantic import ValidationError
 
+from automation_shared.contracts import FollowUpAction, ResultMessage, ResultStatus
 from tests.contracts.documents import DELETE, changed
 from tests.contracts.schema_files import schema_errors
 

@@ -7,13 +7,12 @@ then the resources they point to.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from automation_local.emulator import Emulator
-from automation_local.local_stack import LocalStack, deploy
+from automation_local.local_stack import LocalStack
 from automation_shared.routing import ORDER_QUEUE_FILTER_CRITERIA, RESULT_QUEUE_FILTER_CRITERIA
 
 pytestmark = pytest.mark.slow
@@ -22,10 +21,8 @@ PREFIX = "/automation/dev"
 
 
 @pytest.fixture(scope="module")
-def stack(emulator: Emulator) -> Iterator[LocalStack]:
-    deployed = deploy(emulator, stack_name="automation-dev")
-    yield deployed
-    emulator.client("cloudformation").delete_stack(StackName=deployed.stack_name)
+def stack(local_stack: LocalStack) -> LocalStack:
+    return local_stack
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
-from automation_local.lambda_runtime import LambdaContext, invoke, load_handler_module
+from automation_local.emulator import Emulator
+from automation_local.lambda_runtime import invoke
+from automation_local.local_stack import LocalStack
 from automation_local.paths import REPO_ROOT
+from tests.functions.handlers import context_for, loaded_handler
 
 EVENTS = sorted((REPO_ROOT / "events").glob("*.json"))
 
@@ -27,13 +30,15 @@ def test_every_function_has_sample_events() -> None:
 
 
 @pytest.mark.parametrize("event_file", EVENTS, ids=[p.stem for p in EVENTS])
-def test_sample_event_gets_a_well_formed_response(event_file: Path) -> None:
-    # GIVEN a sample event and its function's handler
+def test_sample_event_gets_a_well_formed_response(
+    emulator: Emulator, local_stack: LocalStack, event_file: Path
+) -> None:
+    # GIVEN a sample event and its function's handler, against the emulator stack
     function = _function_of(event_file)
     event: dict[str, Any] = json.loads(event_file.read_text())
-    module = load_handler_module(function)
     # WHEN the handler runs it
-    response = invoke(module, event, LambdaContext(function_name=f"automation-dev-{function}"))
+    with loaded_handler(emulator, function) as module:
+        response = invoke(module, event, context_for(function))
     # THEN an HTTP event gets an HTTP response and a queue batch gets its failure list
     if "requestContext" in event:
         assert isinstance(response["statusCode"], int)

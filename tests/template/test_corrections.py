@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -40,7 +41,8 @@ def test_standard_queues_carry_no_deduplication_settings(cfn_template: dict[str,
 
 def test_no_function_sends_a_deduplication_id_to_a_standard_queue() -> None:
     # AWS rejects MessageDeduplicationId on standard queues; deduplication is the consumers' job.
-    offenders = [p for p in SOURCE_DIR.rglob("*.py") if "MessageDeduplicationId" in p.read_text()]
+    parameter = re.compile(r"""["']MessageDeduplicationId["']|MessageDeduplicationId\s*=""")
+    offenders = [p for p in SOURCE_DIR.rglob("*.py") if parameter.search(p.read_text())]
     assert offenders == []
 
 

@@ -1,0 +1,69 @@
+"""Turning a request body into validated orders, or into the exact list of what is wrong.
+
+Nothing is enqueued unless every order of the request is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from automation_shared.contracts import OrderMessage
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_ORDERS_PER_REQUEST = 10
+
+
+@dataclass
+class IntakeError(Exception):
+    status: int
+    title: str
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+def _path(prefix: str, location: tuple[Any, ...]) -> str:
+    path = prefix
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(body)"
+
+
+def _with_defaults(raw: dict[str, Any]) -> dict[str, Any]:
+    """The client may leave out orderId (a UUIDv4 is made) and timestamp (now)."""
+    order = dict(raw)
+    order.setdefault("orderId", str(uuid.uuid4()))
+    order.setdefault("timestamp", datetime.now(UTC).isoformat().replace("+00:00", "Z"))
+    return order
+
+
+def parse_orders(body: bytes) -> tuple[list[OrderMessage], bool]:
+    """Validated orders of the body and whether it was a batch (a JSON array); raises IntakeError."""
+    if len(body) > MAX_BODY_BYTES:
+        raise IntakeError(413, f"Body larger than {MAX_BODY_BYTES} bytes")
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise IntakeError(400, "Malformed JSON", [{"path": "(body)", "message": str(error)}]) from error
+    is_batch = isinstance(document, list)
+    raw_orders = document if is_batch else [document]
+    if is_batch and not 1 <= len(raw_orders) <= MAX_ORDERS_PER_REQUEST:
+        message = f"a batch holds 1 to {MAX_ORDERS_PER_REQUEST} orders, not {len(raw_orders)}"
+        raise IntakeError(422, "Invalid orders", [{"path": "(body)", "message": message}])
+    orders, errors = [], []
+    for index, raw in enumerate(raw_orders):
+        prefix = f"[{index}]" if is_batch else ""
+        if not isinstance(raw, dict):
+            errors.append({"path": prefix or "(body)", "message": "an order must be a JSON object"})
+            continue
+        try:
+            orders.append(OrderMessage.model_validate(_with_defaults(raw)))
+        except ValidationError as invalid:
+            errors.extend({"path": _path(prefix, e["loc"]), "message": e["msg"]} for e in invalid.errors())
+    if errors:
+        raise IntakeError(422, "Invalid orders", errors)
+    return orders, is_batch

@@ -1,0 +1,26 @@
+"""Loading a function's handler against the emulator stack, with the environment Lambda gives it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+
+import pytest
+
+from automation_local.emulator import Emulator
+from automation_local.lambda_runtime import LambdaContext, function_environment, load_handler_module
+
+
+@contextmanager
+def loaded_handler(emulator: Emulator, function: str) -> Iterator[ModuleType]:
+    """The function's `app` module, imported and kept with its stack environment set."""
+    function_name = f"automation-dev-{function}"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in function_environment(emulator, function_name).items():
+            patch.setenv(name, value)
+        yield load_handler_module(function)
+
+
+def context_for(function: str, timeout_seconds: float = 30.0) -> LambdaContext:
+    return LambdaContext(function_name=f"automation-dev-{function}", timeout_seconds=timeout_seconds)

@@ -1,0 +1,235 @@
+"""Webhook against the emulator stack: authentication, validation, idempotency, batching.
+
+The bad-input table: every refused request names its reason, and nothing reaches the
+order queue; every accepted order is in the queue exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from automation_local.emulator import Emulator
+from automation_local.local_stack import LocalStack
+from tests.functions.handlers import loaded_handler
+from tests.functions.webhook_client import WebhookClient
+
+pytestmark = pytest.mark.slow
+
+
+def new_order(**fields: Any) -> dict[str, Any]:
+    return {
+        "taskType": "url-monitoring",
+        "payload": {"url": "http://127.0.0.1:9/health", "timeout": 30},
+        "userId": "user-42",
+        **fields,
+    }
+
+
+@pytest.fixture(scope="module")
+def webhook_module(emulator: Emulator, local_stack: LocalStack) -> Iterator[Any]:
+    with loaded_handler(emulator, "webhook") as module:
+        yield module
+
+
+@pytest.fixture
+def client(emulator: Emulator, webhook_module: Any) -> WebhookClient:
+    secret = emulator.client("secretsmanager").get_secret_value(SecretId="automation/dev/webhook-secret")
+    return WebhookClient(webhook_module, secret["SecretString"])
+
+
+@pytest.fixture
+def order_queue(emulator: Emulator, local_stack: LocalStack) -> Callable[[], list[dict[str, Any]]]:
+    """Empties the order queue now; calling it drains and returns what arrived since."""
+    sqs = emulator.client("sqs")
+    url = local_stack.outputs["OrderQueueUrl"]
+
+    def drain() -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while batch := sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageAttributeNames=["All"]
+        ).get("Messages", []):
+            messages += batch
+            sqs.delete_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+            )
+        return messages
+
+    drain()  # PurgeQueue is allowed once a minute; draining is not
+    return drain
+
+
+@pytest.fixture
+def send_batch_calls(webhook_module: Any) -> Iterator[list[int]]:
+    """Counts SendMessageBatch calls (entries per call) the webhook makes to SQS."""
+    calls: list[int] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        calls.append(len(params["Entries"]))
+
+    webhook_module.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count)
+    yield calls
+    webhook_module.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", count)
+
+
+# ------------------------------------------------------------------ the bad-input table
+BAD_INPUTS = {
+    "unsigned": ({"document": new_order(), "sign": False}, 401),
+    "wrong signature": ({"document": new_order(), "headers": {"x-signature": "sha256=" + "0" * 64}}, 401),
+    "stale timestamp": ({"document": new_order(), "skew_seconds": -301}, 401),
+    "timestamp from the future": ({"document": new_order(), "skew_seconds": 301}, 401),
+    "malformed JSON": ({"raw": b'{"taskType": "url-monitoring",'}, 400),
+    "not UTF-8": ({"raw": b"\xff\xfe{}"}, 400),
+    "oversize body": ({"raw": b"[" + b" " * (256 * 1024) + b"]"}, 413),
+    "11 orders in a batch": ({"document": [new_order() for _ in range(11)]}, 422),
+    "empty batch": ({"document": []}, 422),
+    "order not an object": ({"document": ["url-monitoring"]}, 422),
+    "unknown task type": ({"document": new_order(taskType="crypto-mining")}, 422),
+}
+CONTRACT_BREAKS = {
+    "missing taskType": (new_order(taskType=None), "taskType"),
+    "missing payload": ({k: v for k, v in new_order().items() if k != "payload"}, "payload"),
+    "empty userId": (new_order(userId=""), "userId"),
+    "orderId not UUIDv4": (new_order(orderId="123"), "orderId"),
+    "timeout below 30": (new_order(payload={"timeout": 5}), "payload.timeout"),
+    "timeout above 900": (new_order(payload={"timeout": 901}), "payload.timeout"),
+    "backoff above 5": (
+        new_order(payload={"retryPolicy": {"backoffMultiplier": 6}}),
+        "payload.retryPolicy.backoffMultiplier",
+    ),
+    "maxRetries above 3": (new_order(payload={"retryPolicy": {"maxRetries": 4}}), "payload.retryPolicy.maxRetries"),
+    "retryCount above 3": (new_order(retryCount=4), "retryCount"),
+    "unknown priority": (new_order(priority="urgent"), "priority"),
+    "deduplicationId over 128": (new_order(deduplicationId="d" * 129), "deduplicationId"),
+    "unknown field": (new_order(owner="me"), "owner"),
+    "timestamp not a date": (new_order(timestamp="yesterday"), "timestamp"),
+}
+
+
+@pytest.mark.parametrize("request_args, status", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_bad_requests_are_refused_and_nothing_is_enqueued(
+    client: WebhookClient, order_queue: Callable[[], list[Any]], request_args: dict[str, Any], status: int
+) -> None:
+    # WHEN the bad request arrives
+    reply = client.post(**request_args)
+    # THEN it is refused with a problem document and the order queue stays empty
+    assert reply.status == status, reply.json
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.json["status"] == status and reply.json["title"]
+    assert order_queue() == []
+
+
+@pytest.mark.parametrize("document, path", CONTRACT_BREAKS.values(), ids=CONTRACT_BREAKS.keys())
+def test_each_contract_rule_broken_is_a_422_naming_the_field(
+    client: WebhookClient, order_queue: Callable[[], list[Any]], document: dict[str, Any], path: str
+) -> None:
+    document = {k: v for k, v in document.items() if v is not None}
+    reply = client.post(document)
+    assert reply.status == 422
+    assert path in [error["path"] for error in reply.json["errors"]], reply.json
+    assert order_queue() == []
+
+
+def test_one_bad_order_in_a_batch_refuses_the_whole_batch_with_its_index(
+    client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    reply = client.post([new_order(), new_order(payload={"timeout": 1})])
+    assert reply.status == 422
+    assert [e["path"] for e in reply.json["errors"]] == ["[1].payload.timeout"]
+    assert order_queue() == []
+
+
+# ------------------------------------------------------------------ accepted orders
+def test_a_signed_order_is_queued_with_its_attributes_and_status(
+    client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    # WHEN a valid order without orderId and timestamp is posted
+    reply = client.post(new_order(priority="high"))
+    # THEN it is accepted with a generated UUIDv4
+    assert reply.status == 202, reply.json
+    order_id = reply.json["orderId"]
+    assert uuid.UUID(order_id).version == 4 and reply.json["status"] == "queued"
+    # AND it is in the order queue once, with the attributes consumers read
+    [message] = order_queue()
+    body = json.loads(message["Body"])
+    assert body["orderId"] == order_id and "timestamp" in body
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes == {
+        "TaskType": "url-monitoring",
+        "Priority": "high",
+        "UserId": "user-42",
+        "CorrelationId": order_id,
+    }
+    # AND its status reads back as queued
+    status = client.get(order_id)
+    assert status.status == 200
+    assert status.json["status"] == "queued" and status.json["orderId"] == order_id
+
+
+def test_a_batch_goes_out_as_one_send_message_batch(
+    client: WebhookClient, order_queue: Callable[[], list[Any]], send_batch_calls: list[int]
+) -> None:
+    reply = client.post([new_order(userId=f"user-{i}") for i in range(10)])
+    assert reply.status == 202
+    assert [o["status"] for o in reply.json["orders"]] == ["queued"] * 10
+    assert send_batch_calls == [10]
+    assert sorted(json.loads(m["Body"])["orderId"] for m in order_queue()) == sorted(
+        o["orderId"] for o in reply.json["orders"]
+    )
+
+
+def test_the_same_deduplication_id_returns_the_first_order_and_sends_once(
+    client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    dedup = f"invoice-{uuid.uuid4()}"
+    first = client.post(new_order(deduplicationId=dedup))
+    again = client.post(new_order(deduplicationId=dedup, userId="someone-else"))
+    in_one_batch = client.post([new_order(deduplicationId=dedup), new_order(deduplicationId=dedup)])
+    assert first.status == 202 and first.json["status"] == "queued"
+    assert again.status == 202 and again.json == {"orderId": first.json["orderId"], "status": "duplicate"}
+    assert [o["orderId"] for o in in_one_batch.json["orders"]] == [first.json["orderId"]] * 2
+    assert len(order_queue()) == 1
+
+
+def test_the_same_order_id_without_deduplication_id_is_sent_once(
+    client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    order_id = str(uuid.uuid4())
+    assert client.post(new_order(orderId=order_id)).json == {"orderId": order_id, "status": "queued"}
+    assert client.post(new_order(orderId=order_id)).json == {"orderId": order_id, "status": "duplicate"}
+    assert len(order_queue()) == 1
+
+
+def test_a_partly_refused_batch_names_exactly_the_orders_to_retry(
+    client: WebhookClient, webhook_module: Any, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN SQS refuses the second entry of the batch (an invalid DelaySeconds, refused per entry)
+    def refuse_second(params: dict[str, Any], **_: Any) -> None:
+        params["Entries"][1]["DelaySeconds"] = 1000
+
+    orders = [new_order(deduplicationId=f"d-{uuid.uuid4()}") for _ in range(3)]
+    webhook_module.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", refuse_second)
+    try:
+        reply = client.post(orders)
+    finally:
+        webhook_module.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", refuse_second)
+    # THEN the reply is 207 with that one order failed and the other two queued
+    assert reply.status == 207
+    assert [o["status"] for o in reply.json["orders"]] == ["queued", "failed", "queued"]
+    queued = {json.loads(m["Body"])["orderId"] for m in order_queue()}
+    assert queued == {reply.json["orders"][0]["orderId"], reply.json["orders"][2]["orderId"]}
+    # AND the failed order left no record behind, so sending it again queues it
+    assert client.get(reply.json["orders"][1]["orderId"]).status == 404
+    retried = client.post(orders[1])
+    assert retried.status == 202 and retried.json["status"] == "queued"
+    assert len(order_queue()) == 1
+
+
+def test_get_refuses_unsigned_and_unknown_orders(client: WebhookClient) -> None:
+    assert client.get(str(uuid.uuid4()), sign=False).status == 401
+    assert client.get(str(uuid.uuid4())).status == 404
+    assert client.get("not-an-id").status == 400

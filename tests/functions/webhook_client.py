@@ -1,0 +1,58 @@
+"""A client of the webhook handler: signed HTTP API events in, status and JSON out."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from automation_local.http_events import http_api_event
+from automation_shared.signing import signed_headers
+from tests.functions.handlers import context_for
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    json: Any
+
+
+@dataclass
+class WebhookClient:
+    module: ModuleType
+    secret: str
+
+    def _call(self, event: dict[str, Any]) -> Reply:
+        response = self.module.lambda_handler(event, context_for("webhook"))
+        return Reply(response["statusCode"], response.get("headers", {}), json.loads(response["body"] or "null"))
+
+    def post(
+        self,
+        document: Any = None,
+        *,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        sign: bool = True,
+        skew_seconds: float = 0,
+    ) -> Reply:
+        body = raw if raw is not None else json.dumps(document).encode()
+        all_headers = {"content-type": "application/json"}
+        if sign:
+            all_headers |= signed_headers(self.secret, body, now=time.time() + skew_seconds)
+        all_headers |= headers or {}
+        return self._call(http_api_event("POST", "/orders", route_key="POST /orders", headers=all_headers, body=body))
+
+    def get(self, order_id: str, *, sign: bool = True) -> Reply:
+        headers = signed_headers(self.secret, b"") if sign else {}
+        return self._call(
+            http_api_event(
+                "GET",
+                f"/orders/{order_id}",
+                route_key="GET /orders/{orderId}",
+                path_parameters={"orderId": order_id},
+                headers=headers,
+            )
+        )
