@@ -1,27 +1,155 @@
-"""Worker: consumes the order queue and reports each record it could not handle.
+"""Worker: runs the orders of the order queue and sends one result per order.
 
-Foundation stage: records are validated against the contract; the next issue adds the
-task processors and the results.
+Records of a batch run concurrently (the tasks are I/O-bound); each task is bounded by
+min(payload.timeout, time left in the invocation minus a margin) and reports `timeout`
+instead of being killed. Results leave in SendMessageBatch calls of up to 10; a record
+whose result SQS did not take, or that cannot be read, is reported as a batch item
+failure (never a crashed batch). Idempotent per order and attempt (orderId, retryCount):
+a redelivered record neither runs its task again nor sends its result twice.
 """
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from __future__ import annotations
 
-from automation_shared.contracts import OrderMessage
+import asyncio
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from worker_tasks.outcome import TaskFailedError, TaskOutcome
+from worker_tasks.registry import processor_for
+from worker_tasks.results import build_result
+
+from automation_shared.batched_sender import BatchedSender
+from automation_shared.contracts import OrderMessage, ResultMessage, ResultStatus
+from automation_shared.messages import result_message
+from automation_shared.order_status import OrderState, OrderStatusStore
+
+RESULT_QUEUE_URL = os.environ["RESULT_QUEUE_URL"]
+ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
+MEMORY_MB = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
+DEFAULT_TASK_TIMEOUT_SECONDS = 60.0
+# Time kept back from the invocation for sending results and reporting failures.
+SAFETY_MARGIN_SECONDS = 3.0
 
 logger = Logger()
-# A batch whose every record failed is still a partial response, never a crashed batch:
-# only the reported records return to the queue, each on its own way to the DLQ.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+metrics = Metrics()
+# Every record of a batch (10 at most) starts at once: none waits for a worker thread.
+executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="task")
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+sqs = boto3.client("sqs")
+dynamodb = boto3.client("dynamodb")
+status_store = OrderStatusStore(dynamodb, ORDERS_TABLE_NAME)
+persistence = DynamoDBPersistenceLayer(
+    table_name=ORDERS_TABLE_NAME, key_attr="id", expiry_attr="expiration", boto3_client=dynamodb
+)
+persistence.configure(
+    IdempotencyConfig(event_key_jmespath="[orderId, retryCount]", expires_after_seconds=7 * 24 * 3600),
+    key_prefix="worker#attempt",
+)
+
+# Per invocation: the sender shared by the batch's records, and when the invocation must end.
+current_sender: ContextVar[BatchedSender] = ContextVar("current_sender")
+current_deadline: ContextVar[float] = ContextVar("current_deadline")
 
 
-def record_handler(record: SQSRecord) -> None:
-    order = OrderMessage.model_validate_json(record.body)
-    logger.info("order received", order_id=order.orderId, task_type=order.taskType)
+class ResultNotSentError(Exception):
+    """SQS did not take the record's result: the record returns to the queue."""
+
+
+class AttemptInProgressError(Exception):
+    """Another invocation is running this attempt now; the record is retried later."""
+
+
+def _run_task(order: OrderMessage, deadline: float) -> TaskOutcome:
+    try:
+        return processor_for(order.taskType)(order, deadline)
+    except TaskFailedError as failed:
+        return TaskOutcome(failed.status, str(failed), error={"message": str(failed), **failed.details})
+
+
+async def _bounded_task(order: OrderMessage) -> TaskOutcome:
+    budget = min(
+        order.payload.timeout or DEFAULT_TASK_TIMEOUT_SECONDS,
+        current_deadline.get() - time.monotonic() - SAFETY_MARGIN_SECONDS,
+    )
+    if budget <= 0:
+        return TaskOutcome(ResultStatus.CANCELLED, "not started: no time left in this invocation")
+    task_deadline = time.monotonic() + budget
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(loop.run_in_executor(executor, _run_task, order, task_deadline), budget)
+    except TimeoutError:
+        return TaskOutcome(ResultStatus.TIMEOUT, f"task exceeded its {budget:.0f} s bound")
+
+
+async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMessage, bool]:
+    """The attempt's result and whether it was sent before: runs the task only the first time."""
+    key = {"orderId": order.orderId, "retryCount": order.retryCount or 0}
+    remaining_ms = int((current_deadline.get() - time.monotonic()) * 1000)
+    try:
+        await asyncio.to_thread(persistence.save_inprogress, key, remaining_ms)
+    except IdempotencyItemAlreadyExistsError as exists:
+        earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, key)
+        if earlier is None or earlier.status != "COMPLETED":
+            raise AttemptInProgressError(order.orderId) from exists
+        stored = earlier.response_json_as_dict()
+        return ResultMessage.model_validate(stored["result"]), bool(stored.get("sent"))
+
+    await asyncio.to_thread(status_store.transition, order.orderId, OrderState.PROCESSING)
+    started_ms = time.time() * 1000
+    outcome = await _bounded_task(order)
+    result = build_result(
+        order,
+        outcome,
+        started_ms=started_ms,
+        finished_ms=time.time() * 1000,
+        sent_ms=float(record.attributes.sent_timestamp),
+        first_received_ms=float(record.attributes.approximate_first_receive_timestamp),
+        memory_mb=MEMORY_MB,
+        node=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
+    )
+    await asyncio.to_thread(
+        persistence.save_success, key, {"result": result.model_dump(mode="json", exclude_none=True)}
+    )
+    return result, False
+
+
+async def record_handler(record: SQSRecord) -> None:
+    sender = current_sender.get()
+    try:
+        order = OrderMessage.model_validate_json(record.body)
+        logger.append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
+        result, sent_before = await _result_of(order, record)
+        if sent_before:
+            return
+        if not await sender.send(result_message(result, message_id=record.message_id)):
+            raise ResultNotSentError(order.orderId)
+        key = {"orderId": order.orderId, "retryCount": order.retryCount or 0}
+        stored = {"result": result.model_dump(mode="json", exclude_none=True), "sent": True}
+        await asyncio.to_thread(persistence.save_success, key, stored)
+        state = (
+            OrderState.SUCCEEDED if result.status in (ResultStatus.SUCCESS, ResultStatus.PARTIAL) else OrderState.FAILED
+        )
+        await asyncio.to_thread(status_store.transition, order.orderId, state, lastResultStatus=result.status.value)
+        metrics.add_metric(name=f"Tasks{result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1)
+    finally:
+        await sender.release(record.message_id)
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    current_sender.set(BatchedSender(sqs, RESULT_QUEUE_URL, expected=len(event.get("Records", []))))
+    current_deadline.set(time.monotonic() + context.get_remaining_time_in_millis() / 1000)
+    return async_process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

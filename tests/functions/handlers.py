@@ -13,11 +13,12 @@ from automation_local.lambda_runtime import LambdaContext, function_environment,
 
 
 @contextmanager
-def loaded_handler(emulator: Emulator, function: str) -> Iterator[ModuleType]:
-    """The function's `app` module, imported and kept with its stack environment set."""
+def loaded_handler(emulator: Emulator, function: str, **overrides: str) -> Iterator[ModuleType]:
+    """The function's `app` module, imported and kept with its stack environment set
+    (plus `overrides`, such as API base URLs pointing at local stand-ins)."""
     function_name = f"automation-dev-{function}"
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in function_environment(emulator, function_name).items():
+        for name, value in {**function_environment(emulator, function_name), **overrides}.items():
             patch.setenv(name, value)
         yield load_handler_module(function)
 

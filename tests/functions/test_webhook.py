@@ -16,6 +16,7 @@ import pytest
 from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack
 from tests.functions.handlers import loaded_handler
+from tests.functions.queues import Queue
 from tests.functions.webhook_client import WebhookClient
 
 pytestmark = pytest.mark.slow
@@ -45,22 +46,9 @@ def client(emulator: Emulator, webhook_module: Any) -> WebhookClient:
 @pytest.fixture
 def order_queue(emulator: Emulator, local_stack: LocalStack) -> Callable[[], list[dict[str, Any]]]:
     """Empties the order queue now; calling it drains and returns what arrived since."""
-    sqs = emulator.client("sqs")
-    url = local_stack.outputs["OrderQueueUrl"]
-
-    def drain() -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        while batch := sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageAttributeNames=["All"]
-        ).get("Messages", []):
-            messages += batch
-            sqs.delete_message_batch(
-                QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
-            )
-        return messages
-
-    drain()  # PurgeQueue is allowed once a minute; draining is not
-    return drain
+    queue = Queue(emulator, local_stack.outputs["OrderQueueUrl"])
+    queue.drain()
+    return queue.drain
 
 
 @pytest.fixture

@@ -1,0 +1,148 @@
+"""Local stand-ins for the outside world: real HTTP servers on 127.0.0.1.
+
+Target sites for the worker's web tasks, and the Perplexity, Telegram and LinkedIn APIs.
+Each records the requests it answered, so tests and the local run can count side effects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    delay_seconds: float = 0.0
+
+
+class StandIn:
+    """A threaded HTTP server on a free loopback port; `answer` decides each reply."""
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = RecordedRequest(self.command, self.path, dict(self.headers), self.rfile.read(length))
+                with stand_in._lock:
+                    stand_in.requests.append(request)
+                reply = stand_in.answer(request)
+                time.sleep(reply.delay_seconds)
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
+                    self.wfile.write(reply.body)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def answer(self, request: RecordedRequest) -> Reply:
+        raise NotImplementedError
+
+    def requests_to(self, path_prefix: str) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path.startswith(path_prefix)]
+
+    def start(self) -> StandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class TargetSite(StandIn):
+    """Pages by path; unknown paths answer 404."""
+
+    def __init__(self, pages: dict[str, Reply] | None = None) -> None:
+        super().__init__()
+        self.pages = dict(pages or {})
+
+    def answer(self, request: RecordedRequest) -> Reply:
+        return self.pages.get(request.path.split("?")[0], Reply(404, b"not found", "text/plain"))
+
+
+class PerplexityStandIn(StandIn):
+    """POST /chat/completions with a bearer key: answers with a deterministic completion."""
+
+    def __init__(self, api_key: str) -> None:
+        super().__init__()
+        self.api_key = api_key
+
+    def answer(self, request: RecordedRequest) -> Reply:
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return Reply(401, b'{"error": "invalid api key"}')
+        prompt = request.json()["messages"][-1]["content"]
+        completion = {"choices": [{"message": {"role": "assistant", "content": f"Answer to: {prompt[:200]}"}}]}
+        return Reply(200, json.dumps(completion).encode())
+
+
+class TelegramStandIn(StandIn):
+    """POST /bot<token>/sendMessage: accepts messages for the right token."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def answer(self, request: RecordedRequest) -> Reply:
+        if request.path != f"/bot{self.token}/sendMessage":
+            return Reply(404, b'{"ok": false, "description": "Not Found"}')
+        message = request.json()
+        return Reply(200, json.dumps({"ok": True, "result": {"message_id": len(self.requests), **message}}).encode())
+
+
+class LinkedInStandIn(StandIn):
+    """POST /rest/posts with a bearer token: answers 201 with the post id header's body."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def answer(self, request: RecordedRequest) -> Reply:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return Reply(401, b'{"message": "invalid token"}')
+        return Reply(201, b"{}")

@@ -1,0 +1,73 @@
+"""A small HTTP client on the standard library, bounded by the task's deadline.
+
+urllib is enough for GET/POST with a timeout and keeps the layer free of another HTTP
+package; every call gets the time left before the task's deadline as its socket timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from automation_shared.contracts import ResultStatus
+
+from .outcome import TaskFailedError
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+USER_AGENT = "automation-backbone-worker/1.0"
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed_ms: float
+    url: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def request(
+    url: str,
+    deadline: float,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    json_body: Any = None,
+) -> HttpResponse:
+    """One HTTP exchange; HTTP error statuses are returned, transport failures raise TaskFailedError."""
+    if not url.startswith(("http://", "https://")):
+        raise TaskFailedError(f"unsupported URL scheme: {url[:40]}")
+    timeout = deadline - time.monotonic()
+    if timeout <= 0:
+        raise TaskFailedError("no time left for the request", status=ResultStatus.TIMEOUT)
+    data = json.dumps(json_body).encode() if json_body is not None else None
+    all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
+    if data is not None:
+        all_headers.setdefault("Content-Type", "application/json")
+    prepared = urllib.request.Request(url, data=data, headers=all_headers, method=method)  # noqa: S310 - scheme checked
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(prepared, timeout=timeout) as response:  # noqa: S310 - scheme checked
+            body = response.read(MAX_BODY_BYTES)
+            status, response_headers, final_url = response.status, dict(response.headers), response.url
+    except urllib.error.HTTPError as error:
+        body, status, response_headers, final_url = error.read(MAX_BODY_BYTES), error.code, dict(error.headers), url
+    except TimeoutError as error:
+        raise TaskFailedError(f"timed out after {timeout:.1f} s", status=ResultStatus.TIMEOUT) from error
+    except (urllib.error.URLError, OSError) as error:
+        raise TaskFailedError(f"request failed: {error}") from error
+    return HttpResponse(status, response_headers, body, (time.monotonic() - started) * 1000, final_url)
+
+
+def raise_for_status(response: HttpResponse, what: str) -> None:
+    if response.status == 429:
+        raise TaskFailedError(f"{what}: rate limited", status=ResultStatus.RATE_LIMITED)
+    if response.status >= 400:
+        raise TaskFailedError(f"{what}: HTTP {response.status}", httpStatus=response.status)

@@ -1,0 +1,69 @@
+"""A queue of the emulator stack as the tests use it: send, receive as a Lambda event, drain."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from automation_local.emulator import Emulator
+from automation_local.sqs_events import sqs_event
+from automation_shared.messages import OutgoingMessage
+from automation_shared.sqs_batches import send_batches
+
+
+@dataclass
+class Queue:
+    emulator: Emulator
+    url: str
+
+    @property
+    def _sqs(self) -> Any:
+        return self.emulator.client("sqs")
+
+    @property
+    def arn(self) -> str:
+        return self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def send(self, messages: list[OutgoingMessage]) -> None:
+        assert send_batches(self._sqs, self.url, messages) == set()
+
+    def send_raw(self, body: str) -> None:
+        self._sqs.send_message(QueueUrl=self.url, MessageBody=body)
+
+    def receive(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Exactly `count` messages (all attributes), received and left in flight."""
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(messages) < count and time.monotonic() < deadline:
+            messages += self._sqs.receive_message(
+                QueueUrl=self.url,
+                MaxNumberOfMessages=min(10, count - len(messages)),
+                WaitTimeSeconds=1,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+        assert len(messages) == count, f"expected {count} messages, got {len(messages)}"
+        return messages
+
+    def receive_event(self, count: int) -> dict[str, Any]:
+        return sqs_event(self.receive(count), self.arn, self.emulator.region)
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Receives and deletes everything visible now (PurgeQueue is allowed once a minute)."""
+        messages: list[dict[str, Any]] = []
+        while batch := self._sqs.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", []):
+            messages += batch
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+            self._sqs.delete_message_batch(QueueUrl=self.url, Entries=entries)
+        return messages
+
+    def delete(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])

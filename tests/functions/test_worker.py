@@ -1,0 +1,338 @@
+"""Worker against the emulator stack and real HTTP stand-ins on 127.0.0.1.
+
+Orders go into the real order queue, come back through ReceiveMessage as a Lambda SQS
+event, and the results are read from the real result queue.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from automation_local.emulator import Emulator
+from automation_local.local_stack import LocalStack
+from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply, TargetSite
+from automation_shared.contracts import OrderMessage, ResultMessage, TaskType
+from automation_shared.messages import order_message
+from tests.functions.handlers import context_for, loaded_handler
+from tests.functions.queues import Queue
+
+pytestmark = pytest.mark.slow
+
+PAGE = b"""<html><head><title>Status page</title><meta name="description" content="All systems">
+</head><body><h1>All good</h1><p>Everything is running as it should, with plenty of text to read here.
+Services answer quickly and nothing is degraded today, so there is enough prose for a plain parser.</p>
+<a href="/docs">Docs</a><form action="/login" method="post"><input name="user"><input name="password"
+type="password"></form></body></html>"""
+SCRIPTED = (
+    b"<html><head><title>App</title><script src='/app.js'></script></head><body><div id=root></div></body></html>"
+)
+
+
+def _put_secret(emulator: Emulator, name: str, value: str) -> None:
+    secrets = emulator.client("secretsmanager")
+    try:
+        secrets.create_secret(Name=name, SecretString=value)
+    except secrets.exceptions.ResourceExistsException:
+        secrets.put_secret_value(SecretId=name, SecretString=value)
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[TargetSite]:
+    pages = {
+        "/health": Reply(200, b"ok", "text/plain"),
+        "/page": Reply(200, PAGE, "text/html"),
+        "/scripted": Reply(200, SCRIPTED, "text/html"),
+        "/down": Reply(503, b"maintenance", "text/plain"),
+        "/slow": Reply(200, b"late", "text/plain", delay_seconds=8),
+    }
+    with TargetSite(pages) as running:
+        yield running  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def perplexity(emulator: Emulator, local_stack: LocalStack) -> Iterator[PerplexityStandIn]:
+    _put_secret(emulator, "automation/dev/perplexity-api-key", "pplx-local")
+    with PerplexityStandIn("pplx-local") as running:
+        yield running  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def linkedin(emulator: Emulator, local_stack: LocalStack) -> Iterator[LinkedInStandIn]:
+    _put_secret(emulator, "automation/dev/linkedin-access-token", "li-local")
+    with LinkedInStandIn("li-local") as running:
+        yield running  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def worker(emulator: Emulator, perplexity: PerplexityStandIn, linkedin: LinkedInStandIn) -> Iterator[Any]:
+    with loaded_handler(
+        emulator, "worker", PERPLEXITY_API_BASE_URL=perplexity.base_url, LINKEDIN_API_BASE_URL=linkedin.base_url
+    ) as module:
+        yield module
+
+
+@pytest.fixture
+def order_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
+    queue = Queue(emulator, local_stack.outputs["OrderQueueUrl"])
+    queue.drain()
+    return queue
+
+
+@pytest.fixture
+def result_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
+    queue = Queue(emulator, local_stack.outputs["ResultQueueUrl"])
+    queue.drain()
+    return queue
+
+
+def make_order(task_type: str = "url-monitoring", **fields: Any) -> OrderMessage:
+    document = {
+        "orderId": str(uuid.uuid4()),
+        "taskType": task_type,
+        "payload": {"timeout": 30},
+        "userId": "user-42",
+        "timestamp": datetime.now(UTC).isoformat(),
+        **fields,
+    }
+    return OrderMessage.model_validate(document)
+
+
+def run_worker(worker: Any, event: dict[str, Any], timeout_seconds: float = 50.0) -> set[str]:
+    response = worker.lambda_handler(event, context_for("worker", timeout_seconds))
+    return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+
+
+def results_by_order(result_queue: Queue) -> dict[str, ResultMessage]:
+    results = [ResultMessage.model_validate_json(m["Body"]) for m in result_queue.drain()]
+    return {r.orderId: r for r in results}
+
+
+# ------------------------------------------------------------------ every task type
+def task_orders(site: TargetSite) -> dict[TaskType, OrderMessage]:
+    text = {"parameters": {"text": "Great results today. The service is fast and clear. We love it."}, "timeout": 30}
+    return {
+        TaskType.URL_MONITORING: make_order(payload={"url": f"{site.base_url}/health", "timeout": 30}),
+        TaskType.PLAYWRIGHT_SCRAPING: make_order("playwright-scraping", payload={"url": f"{site.base_url}/page"}),
+        TaskType.WEB_AUTOMATION: make_order("web-automation", payload={"url": f"{site.base_url}/page"}),
+        TaskType.TEXT_PROCESSING: make_order("text-processing", payload=text),
+        TaskType.CONTENT_ANALYSIS: make_order("content-analysis", payload=text),
+        TaskType.SYSTEM_HEALTH: make_order("system-health"),
+        TaskType.PERPLEXITY_SUMMARY: make_order("perplexity-summary", payload={"url": f"{site.base_url}/page"}),
+        TaskType.SCHEDULED_LINKEDIN: make_order(
+            "scheduled-linkedin",
+            payload={"parameters": {"topic": "queues", "publish": True, "author": "urn:li:person:1"}},
+        ),
+        TaskType.SCHEDULED_GERMAN: make_order("scheduled-german", payload={"parameters": {"topic": "Wetter"}}),
+    }
+
+
+def test_every_task_type_reaches_its_processor(
+    worker: Any,
+    site: TargetSite,
+    perplexity: PerplexityStandIn,
+    linkedin: LinkedInStandIn,
+    order_queue: Queue,
+    result_queue: Queue,
+) -> None:
+    # GIVEN one order of each of the nine task types in the order queue
+    orders = task_orders(site)
+    assert set(orders) == set(TaskType)
+    order_queue.send([order_message(o) for o in orders.values()])
+    # WHEN the worker processes them as one batch
+    failed = run_worker(worker, order_queue.receive_event(len(orders)))
+    # THEN every order has a successful result with its processor's data
+    assert failed == set()
+    results = results_by_order(result_queue)
+    assert {results[o.orderId].status.value for o in orders.values()} == {"success"}, {
+        t: results[o.orderId].result.summary for t, o in orders.items()
+    }
+    data = {task: results[order.orderId].result.data or {} for task, order in orders.items()}
+    assert data[TaskType.URL_MONITORING]["statusCode"] == 200
+    assert len(data[TaskType.URL_MONITORING]["contentSha256"]) == 64
+    assert data[TaskType.PLAYWRIGHT_SCRAPING]["title"] == "Status page"
+    assert data[TaskType.WEB_AUTOMATION]["forms"][0]["method"] == "POST"
+    assert data[TaskType.TEXT_PROCESSING]["sentences"] == 3
+    assert data[TaskType.CONTENT_ANALYSIS]["tone"] == "positive"
+    assert set(data[TaskType.SYSTEM_HEALTH]["queues"]) == {"order", "result", "orderDeadLetter", "resultDeadLetter"}
+    assert data[TaskType.PERPLEXITY_SUMMARY]["answer"].startswith("Answer to:")
+    assert data[TaskType.SCHEDULED_LINKEDIN]["published"] is True
+    assert len(linkedin.requests_to("/rest/posts")) == 1
+    assert "Wetter" in data[TaskType.SCHEDULED_GERMAN]["text"]
+
+
+def test_results_carry_the_contract_fields_and_attributes(
+    worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    order = make_order(payload={"url": f"{site.base_url}/health"}, priority="high", correlationId="batch-9")
+    order_queue.send([order_message(order)])
+    assert run_worker(worker, order_queue.receive_event(1)) == set()
+    [message] = result_queue.drain()
+    result = ResultMessage.model_validate_json(message["Body"])
+    assert result.correlationId == "batch-9" and result.priority is not None and result.priority.value == "high"
+    assert result.processingTime >= 0 and result.cost is not None and result.cost > 0
+    assert result.queueMetrics is not None and result.queueMetrics.queueTime is not None
+    assert result.followUpAction is not None and result.followUpAction.value == "archive"
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes == {
+        "Status": "success",
+        "Priority": "high",
+        "FollowUpAction": "archive",
+        "TaskType": "url-monitoring",
+    }
+
+
+def test_a_page_built_by_scripts_is_partial_and_says_it_needs_a_browser(
+    worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    order = make_order("playwright-scraping", payload={"url": f"{site.base_url}/scripted"})
+    order_queue.send([order_message(order)])
+    assert run_worker(worker, order_queue.receive_event(1)) == set()
+    result = results_by_order(result_queue)[order.orderId]
+    assert result.status.value == "partial" and (result.result.data or {})["needsBrowser"] is True
+
+
+# ------------------------------------------------------------------ batching and failures
+def test_a_batch_of_ten_sends_its_results_in_one_call(
+    worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    calls: list[int] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        calls.append(len(params["Entries"]))
+
+    orders = [make_order(payload={"url": f"{site.base_url}/health"}) for _ in range(10)]
+    order_queue.send([order_message(o) for o in orders])
+    worker.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count)
+    try:
+        assert run_worker(worker, order_queue.receive_event(10)) == set()
+    finally:
+        worker.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", count)
+    assert calls == [10]
+    assert set(results_by_order(result_queue)) == {o.orderId for o in orders}
+
+
+BAD_RECORDS = {
+    "malformed JSON": '{"orderId": ',
+    "contract violation": json.dumps({"orderId": str(uuid.uuid4()), "taskType": "url-monitoring"}),
+    "unknown task type": json.dumps({**json.loads(make_order().to_json()), "taskType": "crypto-mining"}),
+    # int("many") raises inside the processor: a defect, reported so the record reaches the DLQ.
+    "processor raising": make_order(
+        "text-processing", payload={"parameters": {"text": "a b.", "summarySentences": "many"}}
+    ).to_json(),
+}
+
+
+@pytest.mark.parametrize("body", BAD_RECORDS.values(), ids=BAD_RECORDS.keys())
+def test_a_bad_record_is_reported_alone_and_the_rest_of_the_batch_succeeds(
+    worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue, body: str
+) -> None:
+    good = make_order(payload={"url": f"{site.base_url}/health"})
+    order_queue.send([order_message(good)])
+    order_queue.send_raw(body)
+    event = order_queue.receive_event(2)
+    bad_id = next(r["messageId"] for r in event["Records"] if r["body"] == body)
+    assert run_worker(worker, event) == {bad_id}
+    assert set(results_by_order(result_queue)) == {good.orderId}
+
+
+def test_a_result_sqs_refuses_reports_exactly_that_record(
+    worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    orders = [make_order(payload={"url": f"{site.base_url}/health"}) for _ in range(3)]
+    order_queue.send([order_message(o) for o in orders])
+    event = order_queue.receive_event(3)
+    refused_record = event["Records"][1]["messageId"]
+    refused_order = json.loads(event["Records"][1]["body"])["orderId"]
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        for entry in params["Entries"]:
+            if refused_order in entry["MessageBody"]:
+                entry["DelaySeconds"] = 1000  # SQS refuses this entry alone
+
+    worker.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", refuse)
+    try:
+        failed = run_worker(worker, event)
+    finally:
+        worker.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", refuse)
+    assert failed == {refused_record}
+    assert set(results_by_order(result_queue)) == {o.orderId for o in orders} - {refused_order}
+
+
+def test_a_record_arriving_twice_runs_and_sends_once(
+    worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    order = make_order(payload={"url": f"{site.base_url}/health?dup={uuid.uuid4()}"})
+    order_queue.send([order_message(order)])
+    event = order_queue.receive_event(1)
+    before = len(site.requests_to("/health"))
+    assert run_worker(worker, event) == set()
+    assert run_worker(worker, event) == set()  # the same record delivered again
+    assert len(site.requests_to("/health")) == before + 1
+    assert len(result_queue.drain()) == 1
+
+
+def test_a_result_not_sent_is_sent_on_redelivery_without_running_the_task_again(
+    worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    order = make_order(payload={"url": f"{site.base_url}/health"})
+    order_queue.send([order_message(order)])
+    event = order_queue.receive_event(1)
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        params["Entries"][0]["DelaySeconds"] = 1000
+
+    before = len(site.requests_to("/health"))
+    worker.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", refuse)
+    try:
+        assert run_worker(worker, event) == {event["Records"][0]["messageId"]}
+    finally:
+        worker.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", refuse)
+    assert run_worker(worker, event) == set()
+    assert len(site.requests_to("/health")) == before + 1
+    assert set(results_by_order(result_queue)) == {order.orderId}
+
+
+# ------------------------------------------------------------------ time bounds and follow-up
+def test_a_task_that_outlives_the_invocation_reports_timeout_instead_of_being_killed(
+    worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    # GIVEN an order whose site answers after 8 s, in an invocation with 6 s left
+    order = make_order(payload={"url": f"{site.base_url}/slow", "timeout": 30})
+    order_queue.send([order_message(order)])
+    # WHEN the worker runs it
+    assert run_worker(worker, order_queue.receive_event(1), timeout_seconds=6) == set()
+    # THEN the result says timeout (bounded by the time left minus the margin) and asks for a requeue
+    result = results_by_order(result_queue)[order.orderId]
+    assert result.status.value == "timeout"
+    assert result.followUpAction is not None and result.followUpAction.value == "requeue"
+    assert result.processingTime < 6000
+
+
+@pytest.mark.parametrize(
+    "retry_count, max_retries, action",
+    [(0, None, "requeue"), (2, None, "requeue"), (3, None, "escalate"), (1, 1, "escalate"), (0, 0, "escalate")],
+)
+def test_a_failed_task_is_requeued_until_its_retries_are_spent(
+    worker: Any,
+    site: TargetSite,
+    order_queue: Queue,
+    result_queue: Queue,
+    retry_count: int,
+    max_retries: int | None,
+    action: str,
+) -> None:
+    payload: dict[str, Any] = {"url": f"{site.base_url}/down"}
+    if max_retries is not None:
+        payload["retryPolicy"] = {"maxRetries": max_retries}
+    order = make_order(payload=payload, retryCount=retry_count)
+    order_queue.send([order_message(order)])
+    assert run_worker(worker, order_queue.receive_event(1)) == set()
+    result = results_by_order(result_queue)[order.orderId]
+    assert result.status.value == "failure"
+    assert result.followUpAction is not None and result.followUpAction.value == action
