@@ -1,27 +1,160 @@
-"""Feedback: consumes the result queue and reports each record it could not handle.
+"""Feedback: acts on each result of the result queue by its follow-up action.
 
-Foundation stage: records are validated against the contract; the next issue adds the
-follow-up actions.
+notify (Telegram), enhance (Perplexity, then notify), requeue (the order again, with
+backoff; escalated once its retries are spent), escalate (alert topic), archive (S3).
+A result without an action is archived. Requeues of a batch leave in SendMessageBatch
+calls of up to 10. Idempotent per result: a redelivered result is not acted on twice.
 """
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from __future__ import annotations
 
-from automation_shared.contracts import ResultMessage
+import asyncio
+import json
+import os
+import time
+from contextvars import ContextVar
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from feedback_actions import telegram
+from feedback_actions.archive import archive
+from feedback_actions.requeue import next_attempt, requeue_message
+
+from automation_shared.batched_sender import BatchedSender
+from automation_shared.contracts import FollowUpAction, OrderMessage, ResultMessage
+from automation_shared.order_status import OrderState, OrderStatusStore
+from automation_shared.perplexity_client import complete
+
+ORDER_QUEUE_URL = os.environ["ORDER_QUEUE_URL"]
+ALERT_TOPIC_ARN = os.environ["ALERT_TOPIC_ARN"]
+ARCHIVE_BUCKET_NAME = os.environ["ARCHIVE_BUCKET_NAME"]
+ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
+REQUEUE_BASE_DELAY_SECONDS = float(os.environ.get("REQUEUE_BASE_DELAY_SECONDS", "30"))
+SAFETY_MARGIN_SECONDS = 2.0
 
 logger = Logger()
-# A batch whose every record failed is still a partial response, never a crashed batch:
-# only the reported records return to the queue, each on its own way to the DLQ.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+metrics = Metrics()
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+sqs = boto3.client("sqs")
+sns = boto3.client("sns")
+s3 = boto3.client("s3")
+dynamodb = boto3.client("dynamodb")
+status_store = OrderStatusStore(dynamodb, ORDERS_TABLE_NAME)
+persistence = DynamoDBPersistenceLayer(
+    table_name=ORDERS_TABLE_NAME, key_attr="id", expiry_attr="expiration", boto3_client=dynamodb
+)
+# No key path: the whole result is the key, so each result message is acted on once.
+persistence.configure(IdempotencyConfig(expires_after_seconds=7 * 24 * 3600), key_prefix="feedback#result")
+
+current_sender: ContextVar[BatchedSender] = ContextVar("current_sender")
+current_deadline: ContextVar[float] = ContextVar("current_deadline")
 
 
-def record_handler(record: SQSRecord) -> None:
-    result = ResultMessage.model_validate_json(record.body)
-    logger.info("result received", order_id=result.orderId, follow_up_action=result.followUpAction)
+class ActionNotDoneError(Exception):
+    """The follow-up could not be completed now; the record returns to the queue."""
+
+
+def _deadline() -> float:
+    return current_deadline.get() - SAFETY_MARGIN_SECONDS
+
+
+async def _escalate(result: ResultMessage, reason: str) -> OrderState:
+    subject = f"[{os.environ.get('ENVIRONMENT', 'dev')}] escalated {result.taskType} {result.status.value}"[:100]
+    message = json.dumps({"reason": reason, "result": json.loads(result.to_json())}, indent=2)
+    await asyncio.to_thread(sns.publish, TopicArn=ALERT_TOPIC_ARN, Subject=subject, Message=message)
+    return OrderState.ESCALATED
+
+
+async def _archive(result: ResultMessage) -> OrderState:
+    key = await asyncio.to_thread(archive, s3, ARCHIVE_BUCKET_NAME, result)
+    logger.info("result archived", key=key)
+    return OrderState.ARCHIVED
+
+
+async def _notify(result: ResultMessage, summary: str | None = None) -> OrderState | None:
+    chat = await asyncio.to_thread(telegram.chat_for, result.userId)
+    if chat is None:  # nowhere to notify: keep the result rather than drop it
+        logger.warning("no Telegram chat for user; archiving instead", user_id=result.userId)
+        metrics.add_metric(name="NotificationsWithoutChat", unit=MetricUnit.Count, value=1)
+        return await _archive(result)
+    await asyncio.to_thread(telegram.send, chat, telegram.message_text(result, summary), _deadline())
+    return None
+
+
+async def _enhance(result: ResultMessage) -> OrderState | None:
+    prompt = f"Explain this {result.taskType} result for a busy reader: {result.result.summary or ''}"
+    enhanced = await asyncio.to_thread(complete, prompt, _deadline())
+    return await _notify(result, enhanced)
+
+
+async def _requeue(result: ResultMessage, record_id: str) -> OrderState:
+    record = await asyncio.to_thread(status_store.get, result.orderId)
+    if not record or not record.get("order"):
+        return await _escalate(result, "requeue asked, but the original order is unknown")
+    failed_attempt = OrderMessage.model_validate_json(str(record["order"]))
+    retry = next_attempt(failed_attempt, result)
+    if retry is None:
+        return await _escalate(result, f"retries spent after {failed_attempt.retryCount or 0} retries")
+    message = requeue_message(failed_attempt, retry, REQUEUE_BASE_DELAY_SECONDS, record_id)
+    if not await current_sender.get().send(message):
+        raise ActionNotDoneError(f"requeue of {result.orderId} not accepted by SQS")
+    await asyncio.to_thread(status_store.record_requeued, retry)
+    return OrderState.REQUEUED
+
+
+async def _act(result: ResultMessage, record_id: str) -> OrderState | None:
+    match result.followUpAction:
+        case FollowUpAction.NOTIFY:
+            return await _notify(result)
+        case FollowUpAction.ENHANCE:
+            return await _enhance(result)
+        case FollowUpAction.REQUEUE:
+            return await _requeue(result, record_id)
+        case FollowUpAction.ESCALATE:
+            return await _escalate(result, "the worker asked for escalation")
+        case _:  # archive, or no action given
+            return await _archive(result)
+
+
+async def record_handler(record: SQSRecord) -> None:
+    try:
+        result = ResultMessage.model_validate_json(record.body)
+        logger.append_keys(order_id=result.orderId, correlation_id=result.correlationId or result.orderId)
+        key = json.loads(record.body)
+        remaining_ms = int((current_deadline.get() - time.monotonic()) * 1000)
+        try:
+            await asyncio.to_thread(persistence.save_inprogress, key, remaining_ms)
+        except IdempotencyItemAlreadyExistsError as exists:
+            earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, key)
+            if earlier is not None and earlier.status == "COMPLETED":
+                return  # acted on before
+            raise ActionNotDoneError(f"result of {result.orderId} is being handled elsewhere") from exists
+        try:
+            state = await _act(result, record.message_id)
+        except Exception as error:
+            await asyncio.to_thread(persistence.delete_record, key, error)
+            raise
+        await asyncio.to_thread(persistence.save_success, key, {"state": state.value if state else None})
+        if state is not None and state is not OrderState.REQUEUED:
+            await asyncio.to_thread(status_store.transition, result.orderId, state)
+        metrics.add_metric(
+            name=f"FollowUp{(result.followUpAction or 'archive').title()}", unit=MetricUnit.Count, value=1
+        )
+    finally:
+        await current_sender.get().release(record.message_id)
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    current_sender.set(BatchedSender(sqs, ORDER_QUEUE_URL, expected=len(event.get("Records", []))))
+    current_deadline.set(time.monotonic() + context.get_remaining_time_in_millis() / 1000)
+    return async_process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

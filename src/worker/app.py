@@ -24,12 +24,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from worker_tasks.outcome import TaskFailedError, TaskOutcome
+from worker_tasks.outcome import TaskOutcome
 from worker_tasks.registry import processor_for
 from worker_tasks.results import build_result
 
 from automation_shared.batched_sender import BatchedSender
 from automation_shared.contracts import OrderMessage, ResultMessage, ResultStatus
+from automation_shared.http_client import ExternalCallError
 from automation_shared.messages import result_message
 from automation_shared.order_status import OrderState, OrderStatusStore
 
@@ -72,7 +73,7 @@ class AttemptInProgressError(Exception):
 def _run_task(order: OrderMessage, deadline: float) -> TaskOutcome:
     try:
         return processor_for(order.taskType)(order, deadline)
-    except TaskFailedError as failed:
+    except ExternalCallError as failed:
         return TaskOutcome(failed.status, str(failed), error={"message": str(failed), **failed.details})
 
 

@@ -25,3 +25,12 @@ def loaded_handler(emulator: Emulator, function: str, **overrides: str) -> Itera
 
 def context_for(function: str, timeout_seconds: float = 30.0) -> LambdaContext:
     return LambdaContext(function_name=f"automation-dev-{function}", timeout_seconds=timeout_seconds)
+
+
+def put_secret(emulator: Emulator, name: str, value: str) -> None:
+    """Seeds a secret the way an operator would create it before deploying."""
+    secrets = emulator.client("secretsmanager")
+    try:
+        secrets.create_secret(Name=name, SecretString=value)
+    except secrets.exceptions.ResourceExistsException:
+        secrets.put_secret_value(SecretId=name, SecretString=value)

@@ -19,7 +19,7 @@ from automation_local.local_stack import LocalStack
 from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply, TargetSite
 from automation_shared.contracts import OrderMessage, ResultMessage, TaskType
 from automation_shared.messages import order_message
-from tests.functions.handlers import context_for, loaded_handler
+from tests.functions.handlers import context_for, loaded_handler, put_secret
 from tests.functions.queues import Queue
 
 pytestmark = pytest.mark.slow
@@ -32,14 +32,6 @@ type="password"></form></body></html>"""
 SCRIPTED = (
     b"<html><head><title>App</title><script src='/app.js'></script></head><body><div id=root></div></body></html>"
 )
-
-
-def _put_secret(emulator: Emulator, name: str, value: str) -> None:
-    secrets = emulator.client("secretsmanager")
-    try:
-        secrets.create_secret(Name=name, SecretString=value)
-    except secrets.exceptions.ResourceExistsException:
-        secrets.put_secret_value(SecretId=name, SecretString=value)
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +49,14 @@ def site() -> Iterator[TargetSite]:
 
 @pytest.fixture(scope="module")
 def perplexity(emulator: Emulator, local_stack: LocalStack) -> Iterator[PerplexityStandIn]:
-    _put_secret(emulator, "automation/dev/perplexity-api-key", "pplx-local")
+    put_secret(emulator, "automation/dev/perplexity-api-key", "pplx-local")
     with PerplexityStandIn("pplx-local") as running:
         yield running  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")
 def linkedin(emulator: Emulator, local_stack: LocalStack) -> Iterator[LinkedInStandIn]:
-    _put_secret(emulator, "automation/dev/linkedin-access-token", "li-local")
+    put_secret(emulator, "automation/dev/linkedin-access-token", "li-local")
     with LinkedInStandIn("li-local") as running:
         yield running  # type: ignore[misc]
 

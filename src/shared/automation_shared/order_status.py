@@ -60,6 +60,10 @@ class OrderStatusStore:
             },
         )
 
+    def record_requeued(self, retry: OrderMessage) -> None:
+        """The order goes out again: its status record now holds the new attempt."""
+        self.transition(retry.orderId, OrderState.REQUEUED, order=retry.to_json(), retryCount=retry.retryCount or 0)
+
     def transition(self, order_id: str, state: OrderState, **details: str | int) -> None:
         names = {"#status": "status", "#updatedAt": "updatedAt"}
         values: dict[str, Any] = {":status": {"S": state.value}, ":updatedAt": {"S": _now()}}

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from automation_shared.contracts import ResultStatus
+from automation_shared.http_client import ExternalCallError
 
 
 @dataclass
@@ -16,10 +17,6 @@ class TaskOutcome:
     error: dict[str, Any] | None = None
 
 
-class TaskFailedError(Exception):
-    """A processor's way of saying the task failed for a reason worth reporting (not a bug)."""
-
-    def __init__(self, summary: str, status: ResultStatus = ResultStatus.FAILURE, **details: Any) -> None:
-        super().__init__(summary)
-        self.status = status
-        self.details = details
+class TaskFailedError(ExternalCallError):
+    """A processor's way of saying the task failed for a reason worth reporting (not a bug),
+    such as a missing parameter; failed calls to the outside raise its base class."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from automation_shared.contracts import OrderMessage, ResultStatus
+from automation_shared.perplexity_client import complete
 
 from .outcome import TaskFailedError, TaskOutcome
-from .perplexity_client import complete
 
 
 def run(order: OrderMessage, deadline: float) -> TaskOutcome:

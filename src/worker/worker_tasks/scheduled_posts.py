@@ -13,10 +13,10 @@ import os
 from aws_lambda_powertools.utilities import parameters
 
 from automation_shared.contracts import OrderMessage, ResultStatus, TaskType
+from automation_shared.http_client import raise_for_status, request
+from automation_shared.perplexity_client import SECRET_CACHE_SECONDS, complete
 
-from .http_client import raise_for_status, request
 from .outcome import TaskFailedError, TaskOutcome
-from .perplexity_client import SECRET_CACHE_SECONDS, complete
 
 DEFAULT_LINKEDIN_BASE_URL = "https://api.linkedin.com"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 
 from automation_shared.contracts import OrderMessage, ResultStatus
+from automation_shared.http_client import request
 
-from .http_client import request
 from .outcome import TaskFailedError, TaskOutcome
 
 

@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 from automation_shared.contracts import OrderMessage, ResultStatus, TaskType
+from automation_shared.http_client import raise_for_status, request
 
-from .http_client import raise_for_status, request
 from .outcome import TaskFailedError, TaskOutcome
 
 MAX_LINKS = 50

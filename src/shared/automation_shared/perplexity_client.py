@@ -6,8 +6,7 @@ import os
 
 from aws_lambda_powertools.utilities import parameters
 
-from .http_client import raise_for_status, request
-from .outcome import TaskFailedError
+from .http_client import ExternalCallError, raise_for_status, request
 
 DEFAULT_BASE_URL = "https://api.perplexity.ai"
 DEFAULT_MODEL = "sonar"
@@ -31,4 +30,4 @@ def complete(prompt: str, deadline: float, *, system: str = "Be precise and conc
     try:
         return str(response.json()["choices"][0]["message"]["content"])
     except (ValueError, KeyError, IndexError, TypeError) as error:
-        raise TaskFailedError("Perplexity answered without a completion") from error
+        raise ExternalCallError("Perplexity answered without a completion") from error

@@ -1,7 +1,8 @@
-"""A small HTTP client on the standard library, bounded by the task's deadline.
+"""A small HTTP client on the standard library, bounded by a deadline (time.monotonic()).
 
 urllib is enough for GET/POST with a timeout and keeps the layer free of another HTTP
-package; every call gets the time left before the task's deadline as its socket timeout.
+package; every call gets the time left before the deadline as its socket timeout. Used
+by the worker's tasks and by feedback's Telegram and Perplexity calls.
 """
 
 from __future__ import annotations
@@ -13,12 +14,19 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from automation_shared.contracts import ResultStatus
-
-from .outcome import TaskFailedError
+from .contracts import ResultStatus
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 USER_AGENT = "automation-backbone-worker/1.0"
+
+
+class ExternalCallError(Exception):
+    """A call to the outside failed in a way worth reporting; `status` is the result status it means."""
+
+    def __init__(self, summary: str, status: ResultStatus = ResultStatus.FAILURE, **details: Any) -> None:
+        super().__init__(summary)
+        self.status = status
+        self.details = details
 
 
 @dataclass
@@ -41,12 +49,12 @@ def request(
     headers: dict[str, str] | None = None,
     json_body: Any = None,
 ) -> HttpResponse:
-    """One HTTP exchange; HTTP error statuses are returned, transport failures raise TaskFailedError."""
+    """One HTTP exchange; HTTP error statuses are returned, transport failures raise ExternalCallError."""
     if not url.startswith(("http://", "https://")):
-        raise TaskFailedError(f"unsupported URL scheme: {url[:40]}")
+        raise ExternalCallError(f"unsupported URL scheme: {url[:40]}")
     timeout = deadline - time.monotonic()
     if timeout <= 0:
-        raise TaskFailedError("no time left for the request", status=ResultStatus.TIMEOUT)
+        raise ExternalCallError("no time left for the request", status=ResultStatus.TIMEOUT)
     data = json.dumps(json_body).encode() if json_body is not None else None
     all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
     if data is not None:
@@ -60,14 +68,14 @@ def request(
     except urllib.error.HTTPError as error:
         body, status, response_headers, final_url = error.read(MAX_BODY_BYTES), error.code, dict(error.headers), url
     except TimeoutError as error:
-        raise TaskFailedError(f"timed out after {timeout:.1f} s", status=ResultStatus.TIMEOUT) from error
+        raise ExternalCallError(f"timed out after {timeout:.1f} s", status=ResultStatus.TIMEOUT) from error
     except (urllib.error.URLError, OSError) as error:
-        raise TaskFailedError(f"request failed: {error}") from error
+        raise ExternalCallError(f"request failed: {error}") from error
     return HttpResponse(status, response_headers, body, (time.monotonic() - started) * 1000, final_url)
 
 
 def raise_for_status(response: HttpResponse, what: str) -> None:
     if response.status == 429:
-        raise TaskFailedError(f"{what}: rate limited", status=ResultStatus.RATE_LIMITED)
+        raise ExternalCallError(f"{what}: rate limited", status=ResultStatus.RATE_LIMITED)
     if response.status >= 400:
-        raise TaskFailedError(f"{what}: HTTP {response.status}", httpStatus=response.status)
+        raise ExternalCallError(f"{what}: HTTP {response.status}", httpStatus=response.status)

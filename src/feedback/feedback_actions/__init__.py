@@ -1,0 +1,1 @@
+"""The feedback function's own modules: one per follow-up action."""

@@ -1,0 +1,276 @@
+"""Feedback against the emulator stack, with Telegram and Perplexity stand-ins on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from automation_local.emulator import Emulator
+from automation_local.local_stack import LocalStack
+from automation_local.standins import PerplexityStandIn, TelegramStandIn
+from automation_shared.contracts import OrderMessage, ResultMessage
+from automation_shared.messages import OutgoingMessage, result_message
+from automation_shared.order_status import OrderStatusStore
+from tests.functions.handlers import context_for, loaded_handler, put_secret
+from tests.functions.queues import Queue
+
+pytestmark = pytest.mark.slow
+
+CHAT_OF_USER = {"user-42": "1001"}
+
+
+@pytest.fixture(scope="module")
+def telegram(emulator: Emulator, local_stack: LocalStack) -> Iterator[TelegramStandIn]:
+    put_secret(emulator, "automation/dev/telegram-bot-token", "123:local")
+    emulator.client("ssm").put_parameter(
+        Name="/automation/dev/telegram/chats", Value=json.dumps(CHAT_OF_USER), Type="String", Overwrite=True
+    )
+    with TelegramStandIn("123:local") as running:
+        yield running  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def perplexity(emulator: Emulator, local_stack: LocalStack) -> Iterator[PerplexityStandIn]:
+    put_secret(emulator, "automation/dev/perplexity-api-key", "pplx-local")
+    with PerplexityStandIn("pplx-local") as running:
+        yield running  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def feedback(emulator: Emulator, telegram: TelegramStandIn, perplexity: PerplexityStandIn) -> Iterator[Any]:
+    overrides = {
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "PERPLEXITY_API_BASE_URL": perplexity.base_url,
+        "REQUEUE_BASE_DELAY_SECONDS": "0",  # requeued orders visible at once for the assertions
+    }
+    with loaded_handler(emulator, "feedback", **overrides) as module:
+        yield module
+
+
+@pytest.fixture
+def queues(emulator: Emulator, local_stack: LocalStack) -> dict[str, Queue]:
+    found = {name: Queue(emulator, local_stack.outputs[f"{name.title()}QueueUrl"]) for name in ("order", "result")}
+    for queue in found.values():
+        queue.drain()
+    return found
+
+
+@pytest.fixture
+def alerts(emulator: Emulator, local_stack: LocalStack) -> Iterator[Queue]:
+    """A queue subscribed to the alert topic, standing in for an operator's inbox."""
+    sqs = emulator.client("sqs")
+    url = sqs.create_queue(QueueName=f"alert-inbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue = Queue(emulator, url)
+    sns = emulator.client("sns")
+    subscription = sns.subscribe(TopicArn=local_stack.outputs["AlertTopicArn"], Protocol="sqs", Endpoint=queue.arn)
+    yield queue
+    sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    sqs.delete_queue(QueueUrl=url)
+
+
+@pytest.fixture
+def status_store(emulator: Emulator, local_stack: LocalStack) -> OrderStatusStore:
+    return OrderStatusStore(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+
+
+def make_result(action: str | None = "archive", status: str = "success", **fields: Any) -> ResultMessage:
+    document: dict[str, Any] = {
+        "orderId": str(uuid.uuid4()),
+        "taskType": "url-monitoring",
+        "status": status,
+        "result": {"summary": "HTTP 200 in 12 ms", "data": {"statusCode": 200}},
+        "processingTime": 12.0,
+        "timestamp": datetime(2026, 11, 25, 9, 30, tzinfo=UTC).isoformat(),
+        "userId": "user-42",
+        **fields,
+    }
+    if action:
+        document["followUpAction"] = action
+    return ResultMessage.model_validate(document)
+
+
+def queued_order(status_store: OrderStatusStore, order_id: str, **fields: Any) -> OrderMessage:
+    """The order as the webhook recorded it in its status record."""
+    order = OrderMessage.model_validate(
+        {
+            "orderId": order_id,
+            "taskType": "url-monitoring",
+            "payload": {"url": "http://127.0.0.1:9/"},
+            "userId": "user-42",
+            "timestamp": datetime.now(UTC).isoformat(),
+            **fields,
+        }
+    )
+    status_store.record_queued(order)
+    return order
+
+
+def deliver(feedback: Any, queues: dict[str, Queue], results: list[ResultMessage]) -> tuple[dict[str, Any], set[str]]:
+    queues["result"].send([result_message(r, message_id=str(i)) for i, r in enumerate(results)])
+    event = queues["result"].receive_event(len(results))
+    response = feedback.lambda_handler(event, context_for("feedback"))
+    return event, {f["itemIdentifier"] for f in response["batchItemFailures"]}
+
+
+def test_archive_writes_the_result_under_its_hour_partition(
+    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+) -> None:
+    result = make_result("archive")
+    queued_order(status_store, result.orderId)
+    assert deliver(feedback, queues, [result])[1] == set()
+    key = f"year=2026/month=11/day=25/hour=09/{result.orderId}.json"
+    stored = emulator.client("s3").get_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)
+    assert ResultMessage.model_validate_json(stored["Body"].read()) == result
+    assert (status_store.get(result.orderId) or {})["status"] == "archived"
+
+
+def test_a_result_without_an_action_is_archived(
+    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue]
+) -> None:
+    result = make_result(None)
+    assert deliver(feedback, queues, [result])[1] == set()
+    key = f"year=2026/month=11/day=25/hour=09/{result.orderId}.json"
+    emulator.client("s3").head_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)
+
+
+def test_notify_sends_the_summary_to_the_users_telegram_chat(
+    feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn
+) -> None:
+    result = make_result("notify")
+    before = len(telegram.requests)
+    assert deliver(feedback, queues, [result])[1] == set()
+    [sent] = telegram.requests[before:]
+    message = sent.json()
+    assert message["chat_id"] == "1001"
+    assert result.orderId in message["text"] and "HTTP 200" in message["text"]
+
+
+def test_notify_for_a_user_without_a_chat_archives_instead(
+    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn
+) -> None:
+    result = make_result("notify", userId="nobody")
+    before = len(telegram.requests)
+    assert deliver(feedback, queues, [result])[1] == set()
+    assert len(telegram.requests) == before
+    key = f"year=2026/month=11/day=25/hour=09/{result.orderId}.json"
+    emulator.client("s3").head_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)
+
+
+def test_enhance_asks_perplexity_then_notifies_with_its_answer(
+    feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn, perplexity: PerplexityStandIn
+) -> None:
+    before = len(telegram.requests), len(perplexity.requests)
+    assert deliver(feedback, queues, [make_result("enhance")])[1] == set()
+    assert len(perplexity.requests) == before[1] + 1
+    [sent] = telegram.requests[before[0] :]
+    assert "Answer to:" in sent.json()["text"]
+
+
+def test_requeue_sends_the_order_again_one_attempt_later(
+    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+) -> None:
+    result = make_result("requeue", status="failure")
+    original = queued_order(status_store, result.orderId, retryCount=1, correlationId="trace-1")
+    assert deliver(feedback, queues, [result])[1] == set()
+    [message] = queues["order"].drain()
+    requeued = OrderMessage.model_validate_json(message["Body"])
+    assert requeued.retryCount == 2
+    assert requeued.model_copy(update={"retryCount": 1}) == original
+    assert message["MessageAttributes"]["CorrelationId"]["StringValue"] == "trace-1"
+    record = status_store.get(result.orderId) or {}
+    assert record["status"] == "requeued" and record["retryCount"] == 2
+
+
+def test_requeue_with_retries_spent_escalates_to_the_alert_topic(
+    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore, alerts: Queue
+) -> None:
+    result = make_result("requeue", status="timeout")
+    queued_order(status_store, result.orderId, retryCount=3)
+    assert deliver(feedback, queues, [result])[1] == set()
+    assert queues["order"].drain() == []
+    [alert] = alerts.receive(1)
+    assert result.orderId in json.loads(alert["Body"])["Message"]
+    assert (status_store.get(result.orderId) or {})["status"] == "escalated"
+
+
+def test_escalate_publishes_the_result_to_the_alert_topic(
+    feedback: Any, queues: dict[str, Queue], alerts: Queue
+) -> None:
+    result = make_result("escalate", status="failure")
+    assert deliver(feedback, queues, [result])[1] == set()
+    [alert] = alerts.receive(1)
+    published = json.loads(json.loads(alert["Body"])["Message"])
+    assert published["result"]["orderId"] == result.orderId
+
+
+def test_requeues_of_a_batch_leave_in_one_send_message_batch(
+    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+) -> None:
+    results = [make_result("requeue", status="failure") for _ in range(5)]
+    for result in results:
+        queued_order(status_store, result.orderId)
+    calls: list[int] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        calls.append(len(params["Entries"]))
+
+    feedback.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count)
+    try:
+        assert deliver(feedback, queues, results)[1] == set()
+    finally:
+        feedback.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", count)
+    assert calls == [5]
+    assert len(queues["order"].drain()) == 5
+
+
+def test_a_result_arriving_twice_is_acted_on_once(
+    feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn
+) -> None:
+    before = len(telegram.requests)
+    event, failed = deliver(feedback, queues, [make_result("notify")])
+    assert failed == set()
+    again = feedback.lambda_handler(event, context_for("feedback"))
+    assert again["batchItemFailures"] == []
+    assert len(telegram.requests) == before + 1
+
+
+def test_a_refused_requeue_is_reported_and_done_on_redelivery(
+    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+) -> None:
+    result = make_result("requeue", status="failure")
+    queued_order(status_store, result.orderId)
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        params["Entries"][0]["DelaySeconds"] = 1000
+
+    feedback.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", refuse)
+    try:
+        event, failed = deliver(feedback, queues, [result])
+    finally:
+        feedback.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", refuse)
+    assert failed == {event["Records"][0]["messageId"]}
+    assert queues["order"].drain() == []
+    assert feedback.lambda_handler(event, context_for("feedback"))["batchItemFailures"] == []
+    assert len(queues["order"].drain()) == 1
+
+
+BAD_RECORDS = {
+    "malformed JSON": "{",
+    "contract violation": json.dumps({"orderId": str(uuid.uuid4()), "status": "success"}),
+    "unknown follow-up action": json.dumps({**json.loads(make_result().to_json()), "followUpAction": "delete"}),
+}
+
+
+@pytest.mark.parametrize("body", BAD_RECORDS.values(), ids=BAD_RECORDS.keys())
+def test_a_bad_record_is_reported_alone(feedback: Any, queues: dict[str, Queue], body: str) -> None:
+    good = make_result("archive")
+    queues["result"].send([result_message(good, message_id="good"), OutgoingMessage(id="bad", body=body)])
+    event = queues["result"].receive_event(2)
+    bad_id = next(r["messageId"] for r in event["Records"] if r["body"] == body)
+    response = feedback.lambda_handler(event, context_for("feedback"))
+    assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == {bad_id}
