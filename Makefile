@@ -11,7 +11,7 @@ export PYENV_VERSION ?= 3.13.0
 export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_BIN := $(abspath $(SAM))
 
-.PHONY: run test lint typecheck build validate schemas snapshot venv clean
+.PHONY: run test lint typecheck build validate schemas events snapshot venv clean
 
 venv: $(VENV)/.installed $(SAM_VENV)/.installed
 
@@ -51,6 +51,10 @@ validate: venv
 ## schemas: regenerate schemas/*.schema.json from the pydantic contracts
 schemas: venv
 	$(BIN)/python -m automation_local.json_schemas
+
+## events: regenerate events/*.json (sample events) from the contracts
+events: venv
+	$(BIN)/python -m automation_local.sample_events
 
 ## snapshot: refresh tests/snapshots/template.cfn.json after an intended template change
 snapshot: venv

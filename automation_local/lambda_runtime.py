@@ -60,6 +60,9 @@ def function_environment(emulator: Emulator, function_name: str) -> dict[str, st
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(configuration["MemorySize"]),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        # What `sam local invoke` sets: there is no X-Ray daemon here, so Powertools' Tracer
+        # records nothing instead of reporting missing segments.
+        "AWS_SAM_LOCAL": "true",
     }
 
 

@@ -15,7 +15,7 @@ import time
 from contextvars import ContextVar
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -39,6 +39,7 @@ REQUEUE_BASE_DELAY_SECONDS = float(os.environ.get("REQUEUE_BASE_DELAY_SECONDS", 
 SAFETY_MARGIN_SECONDS = 2.0
 
 logger = Logger()
+tracer = Tracer()
 metrics = Metrics()
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 sqs = boto3.client("sqs")
@@ -151,6 +152,7 @@ async def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     current_sender.set(BatchedSender(sqs, ORDER_QUEUE_URL, expected=len(event.get("Records", []))))

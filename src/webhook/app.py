@@ -13,7 +13,7 @@ import os
 import re
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
@@ -36,6 +36,7 @@ ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
 WEBHOOK_SECRET_NAME = os.environ["WEBHOOK_SECRET_NAME"]
 
 logger = Logger()
+tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 sqs = boto3.client("sqs")
@@ -108,6 +109,7 @@ def get_order(orderId: str) -> Response:  # noqa: N803 - the route's path parame
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

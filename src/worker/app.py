@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -42,6 +42,7 @@ DEFAULT_TASK_TIMEOUT_SECONDS = 60.0
 SAFETY_MARGIN_SECONDS = 3.0
 
 logger = Logger()
+tracer = Tracer()
 metrics = Metrics()
 # Every record of a batch (10 at most) starts at once: none waits for a worker thread.
 executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="task")
@@ -147,6 +148,7 @@ async def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     current_sender.set(BatchedSender(sqs, RESULT_QUEUE_URL, expected=len(event.get("Records", []))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -34,3 +35,21 @@ def put_secret(emulator: Emulator, name: str, value: str) -> None:
         secrets.create_secret(Name=name, SecretString=value)
     except secrets.exceptions.ResourceExistsException:
         secrets.put_secret_value(SecretId=name, SecretString=value)
+
+
+# What an operator creates beside the stack before using the integrations. One set for
+# the whole session: Powertools caches parameters and secrets across handler modules.
+INTEGRATION_SECRETS = {
+    "automation/dev/perplexity-api-key": "pplx-local",
+    "automation/dev/linkedin-access-token": "li-local",
+    "automation/dev/telegram-bot-token": "123:local",
+}
+TELEGRAM_CHATS = {"user-42": "1001"}
+
+
+def seed_integrations(emulator: Emulator) -> None:
+    for name, value in INTEGRATION_SECRETS.items():
+        put_secret(emulator, name, value)
+    emulator.client("ssm").put_parameter(
+        Name="/automation/dev/telegram/chats", Value=json.dumps(TELEGRAM_CHATS), Type="String", Overwrite=True
+    )

@@ -1,50 +1,86 @@
-"""Every sample event in events/ runs through its function's handler in-process (no Docker).
+"""Every sample event in events/ runs through its function's handler in-process (no Docker),
+against the emulator stack with the integrations' stand-ins.
 
-`events/<function>-<case>.json` are the events users pass to `sam local invoke`; a case
-named `bad-...` is a batch whose every record must be reported as a failure.
+`events/<function>-<case>.json` are the events users pass to `sam local invoke`. A
+`bad-...` case must be refused: a 4xx from the webhook, every record reported as a
+failure by a consumer. Webhook events carry a placeholder signature, so they are signed
+here as a client would sign them (except the unsigned case).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from automation_local.emulator import Emulator
-from automation_local.lambda_runtime import invoke
 from automation_local.local_stack import LocalStack
-from automation_local.paths import REPO_ROOT
-from tests.functions.handlers import context_for, loaded_handler
+from automation_local.sample_events import EVENTS_DIR, rendered
+from automation_local.standins import LinkedInStandIn, PerplexityStandIn, TelegramStandIn
+from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
+from tests.functions.handlers import context_for, loaded_handler, seed_integrations
 
-EVENTS = sorted((REPO_ROOT / "events").glob("*.json"))
+pytestmark = pytest.mark.slow
+
+EVENTS = sorted(EVENTS_DIR.glob("*.json"))
 
 
 def _function_of(event_file: Path) -> str:
     return event_file.stem.split("-", 1)[0]
 
 
-def test_every_function_has_sample_events() -> None:
-    assert {_function_of(path) for path in EVENTS} == {"webhook", "worker", "feedback"}
+def test_sample_events_are_what_the_generator_writes() -> None:
+    assert {p.name: p.read_text() for p in EVENTS} == rendered(), "events/ is stale: run `make events`"
+
+
+@pytest.fixture(scope="module")
+def handlers(emulator: Emulator, local_stack: LocalStack) -> Iterator[dict[str, ModuleType]]:
+    seed_integrations(emulator)
+    with ExitStack() as stack:
+        perplexity = stack.enter_context(PerplexityStandIn("pplx-local"))
+        linkedin = stack.enter_context(LinkedInStandIn("li-local"))
+        telegram = stack.enter_context(TelegramStandIn("123:local"))
+        overrides = {
+            "PERPLEXITY_API_BASE_URL": perplexity.base_url,
+            "LINKEDIN_API_BASE_URL": linkedin.base_url,
+            "TELEGRAM_API_BASE_URL": telegram.base_url,
+        }
+        yield {
+            f: stack.enter_context(loaded_handler(emulator, f, **overrides)) for f in ("webhook", "worker", "feedback")
+        }
+
+
+def _signed(event: dict[str, Any], secret: str) -> dict[str, Any]:
+    headers = {k: v for k, v in event["headers"].items() if k not in (TIMESTAMP_HEADER, SIGNATURE_HEADER)}
+    return {**event, "headers": headers | signed_headers(secret, (event.get("body") or "").encode())}
 
 
 @pytest.mark.parametrize("event_file", EVENTS, ids=[p.stem for p in EVENTS])
-def test_sample_event_gets_a_well_formed_response(
-    emulator: Emulator, local_stack: LocalStack, event_file: Path
+def test_sample_event_gets_its_expected_response(
+    emulator: Emulator, handlers: dict[str, ModuleType], event_file: Path
 ) -> None:
     # GIVEN a sample event and its function's handler, against the emulator stack
     function = _function_of(event_file)
     event: dict[str, Any] = json.loads(event_file.read_text())
+    bad = "-bad-" in event_file.stem
+    if function == "webhook" and "unsigned" not in event_file.stem:
+        secret = emulator.client("secretsmanager").get_secret_value(SecretId="automation/dev/webhook-secret")
+        event = _signed(event, secret["SecretString"])
     # WHEN the handler runs it
-    with loaded_handler(emulator, function) as module:
-        response = invoke(module, event, context_for(function))
-    # THEN an HTTP event gets an HTTP response and a queue batch gets its failure list
-    if "requestContext" in event:
-        assert isinstance(response["statusCode"], int)
-        assert "body" in response
+    response = handlers[function].lambda_handler(event, context_for(function))
+    # THEN the webhook answers 4xx to a bad request and 2xx (or 404 for an unknown id) otherwise
+    if function == "webhook":
+        status = response["statusCode"]
+        assert (400 <= status < 500) if bad else (status < 300 or (status == 404 and "get" in event_file.stem))
+        json.loads(response["body"])
+    # AND a consumer reports every record of a bad batch and none of a good one
     else:
         record_ids = {r["messageId"] for r in event["Records"]}
         assert set(response) == {"batchItemFailures"}
         failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-        assert failed == (record_ids if "-bad-" in event_file.stem else set())
+        assert failed == (record_ids if bad else set())

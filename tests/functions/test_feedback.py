@@ -16,27 +16,22 @@ from automation_local.standins import PerplexityStandIn, TelegramStandIn
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import OutgoingMessage, result_message
 from automation_shared.order_status import OrderStatusStore
-from tests.functions.handlers import context_for, loaded_handler, put_secret
+from tests.functions.handlers import context_for, loaded_handler, seed_integrations
 from tests.functions.queues import Queue
 
 pytestmark = pytest.mark.slow
 
-CHAT_OF_USER = {"user-42": "1001"}
-
 
 @pytest.fixture(scope="module")
 def telegram(emulator: Emulator, local_stack: LocalStack) -> Iterator[TelegramStandIn]:
-    put_secret(emulator, "automation/dev/telegram-bot-token", "123:local")
-    emulator.client("ssm").put_parameter(
-        Name="/automation/dev/telegram/chats", Value=json.dumps(CHAT_OF_USER), Type="String", Overwrite=True
-    )
+    seed_integrations(emulator)
     with TelegramStandIn("123:local") as running:
         yield running  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")
 def perplexity(emulator: Emulator, local_stack: LocalStack) -> Iterator[PerplexityStandIn]:
-    put_secret(emulator, "automation/dev/perplexity-api-key", "pplx-local")
+    seed_integrations(emulator)
     with PerplexityStandIn("pplx-local") as running:
         yield running  # type: ignore[misc]
 

@@ -19,7 +19,7 @@ from automation_local.local_stack import LocalStack
 from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply, TargetSite
 from automation_shared.contracts import OrderMessage, ResultMessage, TaskType
 from automation_shared.messages import order_message
-from tests.functions.handlers import context_for, loaded_handler, put_secret
+from tests.functions.handlers import context_for, loaded_handler, seed_integrations
 from tests.functions.queues import Queue
 
 pytestmark = pytest.mark.slow
@@ -49,14 +49,14 @@ def site() -> Iterator[TargetSite]:
 
 @pytest.fixture(scope="module")
 def perplexity(emulator: Emulator, local_stack: LocalStack) -> Iterator[PerplexityStandIn]:
-    put_secret(emulator, "automation/dev/perplexity-api-key", "pplx-local")
+    seed_integrations(emulator)
     with PerplexityStandIn("pplx-local") as running:
         yield running  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")
 def linkedin(emulator: Emulator, local_stack: LocalStack) -> Iterator[LinkedInStandIn]:
-    put_secret(emulator, "automation/dev/linkedin-access-token", "li-local")
+    seed_integrations(emulator)
     with LinkedInStandIn("li-local") as running:
         yield running  # type: ignore[misc]
 
