@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
-from contextvars import ContextVar
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -26,7 +24,7 @@ from feedback_actions import telegram
 from feedback_actions.archive import archive
 from feedback_actions.requeue import next_attempt, requeue_message
 
-from automation_shared.batched_sender import BatchedSender
+from automation_shared import batch_invocation
 from automation_shared.contracts import FollowUpAction, OrderMessage, ResultMessage
 from automation_shared.order_status import OrderState, OrderStatusStore
 from automation_shared.perplexity_client import complete
@@ -53,16 +51,13 @@ persistence = DynamoDBPersistenceLayer(
 # No key path: the whole result is the key, so each result message is acted on once.
 persistence.configure(IdempotencyConfig(expires_after_seconds=7 * 24 * 3600), key_prefix="feedback#result")
 
-current_sender: ContextVar[BatchedSender] = ContextVar("current_sender")
-current_deadline: ContextVar[float] = ContextVar("current_deadline")
-
 
 class ActionNotDoneError(Exception):
     """The follow-up could not be completed now; the record returns to the queue."""
 
 
 def _deadline() -> float:
-    return current_deadline.get() - SAFETY_MARGIN_SECONDS
+    return batch_invocation.deadline() - SAFETY_MARGIN_SECONDS
 
 
 async def _escalate(result: ResultMessage, reason: str) -> OrderState:
@@ -103,7 +98,7 @@ async def _requeue(result: ResultMessage, record_id: str) -> OrderState:
     if retry is None:
         return await _escalate(result, f"retries spent after {failed_attempt.retryCount or 0} retries")
     message = requeue_message(failed_attempt, retry, REQUEUE_BASE_DELAY_SECONDS, record_id)
-    if not await current_sender.get().send(message):
+    if not await batch_invocation.sender().send(message):
         raise ActionNotDoneError(f"requeue of {result.orderId} not accepted by SQS")
     await asyncio.to_thread(status_store.record_requeued, retry)
     return OrderState.REQUEUED
@@ -128,9 +123,8 @@ async def record_handler(record: SQSRecord) -> None:
         result = ResultMessage.model_validate_json(record.body)
         logger.append_keys(order_id=result.orderId, correlation_id=result.correlationId or result.orderId)
         key = json.loads(record.body)
-        remaining_ms = int((current_deadline.get() - time.monotonic()) * 1000)
         try:
-            await asyncio.to_thread(persistence.save_inprogress, key, remaining_ms)
+            await asyncio.to_thread(persistence.save_inprogress, key, batch_invocation.millis_left())
         except IdempotencyItemAlreadyExistsError as exists:
             earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, key)
             if earlier is not None and earlier.status == "COMPLETED":
@@ -148,15 +142,14 @@ async def record_handler(record: SQSRecord) -> None:
             name=f"FollowUp{(result.followUpAction or 'archive').title()}", unit=MetricUnit.Count, value=1
         )
     finally:
-        await current_sender.get().release(record.message_id)
+        await batch_invocation.sender().release(record.message_id)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    current_sender.set(BatchedSender(sqs, ORDER_QUEUE_URL, expected=len(event.get("Records", []))))
-    current_deadline.set(time.monotonic() + context.get_remaining_time_in_millis() / 1000)
+    batch_invocation.begin(sqs, ORDER_QUEUE_URL, event, context.get_remaining_time_in_millis())
     return async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -14,7 +14,6 @@ import asyncio
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -28,7 +27,7 @@ from worker_tasks.outcome import TaskOutcome
 from worker_tasks.registry import processor_for
 from worker_tasks.results import build_result
 
-from automation_shared.batched_sender import BatchedSender
+from automation_shared import batch_invocation
 from automation_shared.contracts import OrderMessage, ResultMessage, ResultStatus
 from automation_shared.http_client import ExternalCallError
 from automation_shared.messages import result_message
@@ -58,10 +57,6 @@ persistence.configure(
     key_prefix="worker#attempt",
 )
 
-# Per invocation: the sender shared by the batch's records, and when the invocation must end.
-current_sender: ContextVar[BatchedSender] = ContextVar("current_sender")
-current_deadline: ContextVar[float] = ContextVar("current_deadline")
-
 
 class ResultNotSentError(Exception):
     """SQS did not take the record's result: the record returns to the queue."""
@@ -81,7 +76,7 @@ def _run_task(order: OrderMessage, deadline: float) -> TaskOutcome:
 async def _bounded_task(order: OrderMessage) -> TaskOutcome:
     budget = min(
         order.payload.timeout or DEFAULT_TASK_TIMEOUT_SECONDS,
-        current_deadline.get() - time.monotonic() - SAFETY_MARGIN_SECONDS,
+        batch_invocation.deadline() - time.monotonic() - SAFETY_MARGIN_SECONDS,
     )
     if budget <= 0:
         return TaskOutcome(ResultStatus.CANCELLED, "not started: no time left in this invocation")
@@ -96,9 +91,8 @@ async def _bounded_task(order: OrderMessage) -> TaskOutcome:
 async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMessage, bool]:
     """The attempt's result and whether it was sent before: runs the task only the first time."""
     key = {"orderId": order.orderId, "retryCount": order.retryCount or 0}
-    remaining_ms = int((current_deadline.get() - time.monotonic()) * 1000)
     try:
-        await asyncio.to_thread(persistence.save_inprogress, key, remaining_ms)
+        await asyncio.to_thread(persistence.save_inprogress, key, batch_invocation.millis_left())
     except IdempotencyItemAlreadyExistsError as exists:
         earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, key)
         if earlier is None or earlier.status != "COMPLETED":
@@ -126,7 +120,7 @@ async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMess
 
 
 async def record_handler(record: SQSRecord) -> None:
-    sender = current_sender.get()
+    sender = batch_invocation.sender()
     try:
         order = OrderMessage.model_validate_json(record.body)
         logger.append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
@@ -151,8 +145,7 @@ async def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    current_sender.set(BatchedSender(sqs, RESULT_QUEUE_URL, expected=len(event.get("Records", []))))
-    current_deadline.set(time.monotonic() + context.get_remaining_time_in_millis() / 1000)
+    batch_invocation.begin(sqs, RESULT_QUEUE_URL, event, context.get_remaining_time_in_millis())
     return async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -19,11 +19,9 @@ from typing import Any
 import pytest
 
 from automation_local.emulator import Emulator
-from automation_local.local_stack import LocalStack
 from automation_local.sample_events import EVENTS_DIR, rendered
-from automation_local.standins import LinkedInStandIn, PerplexityStandIn, TelegramStandIn
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
-from tests.functions.handlers import context_for, loaded_handler, seed_integrations
+from tests.functions.handlers import context_for, loaded_handler
 
 pytestmark = pytest.mark.slow
 
@@ -39,19 +37,11 @@ def test_sample_events_are_what_the_generator_writes() -> None:
 
 
 @pytest.fixture(scope="module")
-def handlers(emulator: Emulator, local_stack: LocalStack) -> Iterator[dict[str, ModuleType]]:
-    seed_integrations(emulator)
+def handlers(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[dict[str, ModuleType]]:
     with ExitStack() as stack:
-        perplexity = stack.enter_context(PerplexityStandIn("pplx-local"))
-        linkedin = stack.enter_context(LinkedInStandIn("li-local"))
-        telegram = stack.enter_context(TelegramStandIn("123:local"))
-        overrides = {
-            "PERPLEXITY_API_BASE_URL": perplexity.base_url,
-            "LINKEDIN_API_BASE_URL": linkedin.base_url,
-            "TELEGRAM_API_BASE_URL": telegram.base_url,
-        }
         yield {
-            f: stack.enter_context(loaded_handler(emulator, f, **overrides)) for f in ("webhook", "worker", "feedback")
+            f: stack.enter_context(loaded_handler(emulator, f, **integration_urls))
+            for f in ("webhook", "worker", "feedback")
         }
 
 

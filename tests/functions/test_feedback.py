@@ -16,34 +16,16 @@ from automation_local.standins import PerplexityStandIn, TelegramStandIn
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import OutgoingMessage, result_message
 from automation_shared.order_status import OrderStatusStore
-from tests.functions.handlers import context_for, loaded_handler, seed_integrations
+from tests.functions.handlers import context_for, loaded_handler
 from tests.functions.queues import Queue
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def telegram(emulator: Emulator, local_stack: LocalStack) -> Iterator[TelegramStandIn]:
-    seed_integrations(emulator)
-    with TelegramStandIn("123:local") as running:
-        yield running  # type: ignore[misc]
-
-
-@pytest.fixture(scope="module")
-def perplexity(emulator: Emulator, local_stack: LocalStack) -> Iterator[PerplexityStandIn]:
-    seed_integrations(emulator)
-    with PerplexityStandIn("pplx-local") as running:
-        yield running  # type: ignore[misc]
-
-
-@pytest.fixture(scope="module")
-def feedback(emulator: Emulator, telegram: TelegramStandIn, perplexity: PerplexityStandIn) -> Iterator[Any]:
-    overrides = {
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "PERPLEXITY_API_BASE_URL": perplexity.base_url,
-        "REQUEUE_BASE_DELAY_SECONDS": "0",  # requeued orders visible at once for the assertions
-    }
-    with loaded_handler(emulator, "feedback", **overrides) as module:
+def feedback(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[Any]:
+    # Requeued orders visible at once for the assertions.
+    with loaded_handler(emulator, "feedback", **integration_urls, REQUEUE_BASE_DELAY_SECONDS="0") as module:
         yield module
 
 

@@ -19,7 +19,7 @@ from automation_local.local_stack import LocalStack
 from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply, TargetSite
 from automation_shared.contracts import OrderMessage, ResultMessage, TaskType
 from automation_shared.messages import order_message
-from tests.functions.handlers import context_for, loaded_handler, seed_integrations
+from tests.functions.handlers import context_for, loaded_handler
 from tests.functions.queues import Queue
 
 pytestmark = pytest.mark.slow
@@ -48,24 +48,8 @@ def site() -> Iterator[TargetSite]:
 
 
 @pytest.fixture(scope="module")
-def perplexity(emulator: Emulator, local_stack: LocalStack) -> Iterator[PerplexityStandIn]:
-    seed_integrations(emulator)
-    with PerplexityStandIn("pplx-local") as running:
-        yield running  # type: ignore[misc]
-
-
-@pytest.fixture(scope="module")
-def linkedin(emulator: Emulator, local_stack: LocalStack) -> Iterator[LinkedInStandIn]:
-    seed_integrations(emulator)
-    with LinkedInStandIn("li-local") as running:
-        yield running  # type: ignore[misc]
-
-
-@pytest.fixture(scope="module")
-def worker(emulator: Emulator, perplexity: PerplexityStandIn, linkedin: LinkedInStandIn) -> Iterator[Any]:
-    with loaded_handler(
-        emulator, "worker", PERPLEXITY_API_BASE_URL=perplexity.base_url, LINKEDIN_API_BASE_URL=linkedin.base_url
-    ) as module:
+def worker(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[Any]:
+    with loaded_handler(emulator, "worker", **integration_urls) as module:
         yield module
 
 
