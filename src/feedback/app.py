@@ -39,6 +39,8 @@ SAFETY_MARGIN_SECONDS = 2.0
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+# The body is parsed in record_handler rather than by the processor's `model=`: every record
+# must reach the handler, so the batch's shared sender knows when all messages are in.
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 sqs = boto3.client("sqs")
 sns = boto3.client("sns")

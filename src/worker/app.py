@@ -45,6 +45,8 @@ tracer = Tracer()
 metrics = Metrics()
 # Every record of a batch (10 at most) starts at once: none waits for a worker thread.
 executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="task")
+# The body is parsed in record_handler rather than by the processor's `model=`: every record
+# must reach the handler, so the batch's shared sender knows when all messages are in.
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 sqs = boto3.client("sqs")
 dynamodb = boto3.client("dynamodb")
