@@ -1,4 +1,4 @@
-"""The integrations' local stand-ins, started once and seeded with the operator's secrets."""
+"""The integrations' local stand-ins, started once, with the operator's secrets seeded."""
 
 from __future__ import annotations
 
@@ -7,39 +7,35 @@ from collections.abc import Iterator
 import pytest
 
 from automation_local.emulator import Emulator
+from automation_local.local_account import LocalIntegrations
 from automation_local.local_stack import LocalStack
 from automation_local.standins import LinkedInStandIn, PerplexityStandIn, TelegramStandIn
-from tests.functions.handlers import INTEGRATION_SECRETS, seed_integrations
+from tests.functions.handlers import seed_integrations
 
 
 @pytest.fixture(scope="session")
-def perplexity(emulator: Emulator, local_stack: LocalStack) -> Iterator[PerplexityStandIn]:
+def integrations(emulator: Emulator, local_stack: LocalStack) -> Iterator[LocalIntegrations]:
     seed_integrations(emulator)
-    with PerplexityStandIn(INTEGRATION_SECRETS["automation/dev/perplexity-api-key"]) as running:
-        yield running  # type: ignore[misc]
+    with LocalIntegrations() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
-def linkedin(emulator: Emulator, local_stack: LocalStack) -> Iterator[LinkedInStandIn]:
-    seed_integrations(emulator)
-    with LinkedInStandIn(INTEGRATION_SECRETS["automation/dev/linkedin-access-token"]) as running:
-        yield running  # type: ignore[misc]
+def perplexity(integrations: LocalIntegrations) -> PerplexityStandIn:
+    return integrations.perplexity
 
 
 @pytest.fixture(scope="session")
-def telegram(emulator: Emulator, local_stack: LocalStack) -> Iterator[TelegramStandIn]:
-    seed_integrations(emulator)
-    with TelegramStandIn(INTEGRATION_SECRETS["automation/dev/telegram-bot-token"]) as running:
-        yield running  # type: ignore[misc]
+def linkedin(integrations: LocalIntegrations) -> LinkedInStandIn:
+    return integrations.linkedin
 
 
 @pytest.fixture(scope="session")
-def integration_urls(
-    perplexity: PerplexityStandIn, linkedin: LinkedInStandIn, telegram: TelegramStandIn
-) -> dict[str, str]:
+def telegram(integrations: LocalIntegrations) -> TelegramStandIn:
+    return integrations.telegram
+
+
+@pytest.fixture(scope="session")
+def integration_urls(integrations: LocalIntegrations) -> dict[str, str]:
     """Environment overrides that point the functions at the stand-ins."""
-    return {
-        "PERPLEXITY_API_BASE_URL": perplexity.base_url,
-        "LINKEDIN_API_BASE_URL": linkedin.base_url,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-    }
+    return integrations.environment

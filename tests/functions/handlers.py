@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
 import pytest
 
+from automation_local import local_account
 from automation_local.emulator import Emulator
 from automation_local.lambda_runtime import LambdaContext, function_environment, load_handler_module
 
@@ -28,28 +28,10 @@ def context_for(function: str, timeout_seconds: float = 30.0) -> LambdaContext:
     return LambdaContext(function_name=f"automation-dev-{function}", timeout_seconds=timeout_seconds)
 
 
-def put_secret(emulator: Emulator, name: str, value: str) -> None:
-    """Seeds a secret the way an operator would create it before deploying."""
-    secrets = emulator.client("secretsmanager")
-    try:
-        secrets.create_secret(Name=name, SecretString=value)
-    except secrets.exceptions.ResourceExistsException:
-        secrets.put_secret_value(SecretId=name, SecretString=value)
-
-
-# What an operator creates beside the stack before using the integrations. One set for
-# the whole session: Powertools caches parameters and secrets across handler modules.
-INTEGRATION_SECRETS = {
-    "automation/dev/perplexity-api-key": "pplx-local",
-    "automation/dev/linkedin-access-token": "li-local",
-    "automation/dev/telegram-bot-token": "123:local",
-}
+# One chat map for the whole session: Powertools caches parameters across handler modules.
 TELEGRAM_CHATS = {"user-42": "1001"}
 
 
 def seed_integrations(emulator: Emulator) -> None:
-    for name, value in INTEGRATION_SECRETS.items():
-        put_secret(emulator, name, value)
-    emulator.client("ssm").put_parameter(
-        Name="/automation/dev/telegram/chats", Value=json.dumps(TELEGRAM_CHATS), Type="String", Overwrite=True
-    )
+    """The operator's secrets and chat map (user-42 has a chat; nobody else does)."""
+    local_account.seed(emulator, "/automation/dev", chats=TELEGRAM_CHATS)
