@@ -31,14 +31,18 @@ def _print_stack(emulator: Emulator, stack: LocalStack) -> None:
             print(f"  {parameter['Name']:52} {parameter['Value']}")
 
 
+def _deploy(emulator: Emulator, args: argparse.Namespace) -> LocalStack:
+    return deploy(
+        emulator,
+        stack_name=f"automation-{args.environment}",
+        parameters={"Environment": args.environment},
+        built=args.built,
+    )
+
+
 def _up(args: argparse.Namespace) -> int:
     with Emulator() as emulator:
-        stack = deploy(
-            emulator,
-            stack_name=f"automation-{args.environment}",
-            parameters={"Environment": args.environment},
-            built=args.built,
-        )
+        stack = _deploy(emulator, args)
         _print_stack(emulator, stack)
         if args.serve:
             print(f"\nserving; export AWS_ENDPOINT_URL={emulator.endpoint_url} to use it. Ctrl-C stops.")
@@ -52,12 +56,7 @@ def _up(args: argparse.Namespace) -> int:
 
 def _invoke(args: argparse.Namespace) -> int:
     with Emulator() as emulator:
-        stack = deploy(
-            emulator,
-            stack_name=f"automation-{args.environment}",
-            parameters={"Environment": args.environment},
-            built=args.built,
-        )
+        stack = _deploy(emulator, args)
         invocation = invoke_event_file(emulator, stack, args.function, Path(args.event), built=args.built)
     if invocation.error is not None:
         print(json.dumps({"errorMessage": invocation.error}, indent=2), file=sys.stderr)

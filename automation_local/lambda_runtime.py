@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from .emulator import Emulator
 from .paths import SOURCE_DIR
@@ -79,7 +78,3 @@ def load_handler_module(function: str, code_dir: Path | None = None) -> ModuleTy
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def invoke(module: ModuleType, event: dict[str, Any], context: LambdaContext) -> Any:
-    return module.lambda_handler(event, context)

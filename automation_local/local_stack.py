@@ -24,7 +24,7 @@ from typing import Any
 
 from .emulator import Emulator
 from .paths import BUILD_DIR, TEMPLATE_PATH
-from .sam_template import CODE_PROPERTY, code_resources, load_template, parameter_values, translate
+from .sam_template import code_resources, load_template, parameter_values, translate
 
 ARTIFACTS_BUCKET = "local-sam-artifacts"
 
@@ -140,6 +140,3 @@ def deploy(
         resource_types={k: v["Type"] for k, v in cfn_template["Resources"].items()},
         cfn_template=cfn_template,
     )
-
-
-__all__ = ["CODE_PROPERTY", "LocalStack", "deploy"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,8 +46,3 @@ def emulator() -> Iterator[Emulator]:
 def local_stack(emulator: Emulator) -> LocalStack:
     """template.yaml deployed once into the session's emulator (stack automation-dev)."""
     return deploy(emulator, stack_name="automation-dev")
-
-
-@pytest.fixture
-def repo_root() -> Path:
-    return REPO_ROOT
