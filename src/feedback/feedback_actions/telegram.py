@@ -11,7 +11,7 @@ import os
 from aws_lambda_powertools.utilities import parameters
 
 from automation_shared.contracts import ResultMessage
-from automation_shared.http_client import raise_for_status, request
+from automation_shared.http_client import api_access, raise_for_status, request
 
 DEFAULT_BASE_URL = "https://api.telegram.org"
 CACHE_SECONDS = 300
@@ -32,8 +32,7 @@ def message_text(result: ResultMessage, summary: str | None = None) -> str:
 
 
 def send(chat_id: str, text: str, deadline: float) -> None:
-    token = parameters.get_secret(os.environ["TELEGRAM_BOT_TOKEN_SECRET_NAME"], max_age=CACHE_SECONDS)
-    base_url = os.environ.get("TELEGRAM_API_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+    token, base_url = api_access("TELEGRAM_BOT_TOKEN_SECRET_NAME", "TELEGRAM_API_BASE_URL", DEFAULT_BASE_URL)
     response = request(
         f"{base_url}/bot{token}/sendMessage", deadline, method="POST", json_body={"chat_id": chat_id, "text": text}
     )

@@ -8,15 +8,19 @@ by the worker's tasks and by feedback's Telegram and Perplexity calls.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools.utilities import parameters
+
 from .contracts import ResultStatus
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+SECRET_CACHE_SECONDS = 300  # a rotated API key is picked up within 5 minutes
 USER_AGENT = "automation-backbone-worker/1.0"
 
 
@@ -27,6 +31,13 @@ class ExternalCallError(Exception):
         super().__init__(summary)
         self.status = status
         self.details = details
+
+
+def api_access(secret_variable: str, base_url_variable: str, default_base_url: str) -> tuple[str, str]:
+    """An API's key (from the secret named by `secret_variable`, cached) and its base URL
+    (`base_url_variable` if set, so tests and the local run can point at a stand-in)."""
+    key = parameters.get_secret(os.environ[secret_variable], max_age=SECRET_CACHE_SECONDS)
+    return str(key), os.environ.get(base_url_variable, default_base_url).rstrip("/")
 
 
 @dataclass

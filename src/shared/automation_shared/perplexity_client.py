@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import os
 
-from aws_lambda_powertools.utilities import parameters
-
-from .http_client import ExternalCallError, raise_for_status, request
+from .http_client import ExternalCallError, api_access, raise_for_status, request
 
 DEFAULT_BASE_URL = "https://api.perplexity.ai"
 DEFAULT_MODEL = "sonar"
-SECRET_CACHE_SECONDS = 300
 
 
 def complete(prompt: str, deadline: float, *, system: str = "Be precise and concise.") -> str:
-    api_key = parameters.get_secret(os.environ["PERPLEXITY_API_KEY_SECRET_NAME"], max_age=SECRET_CACHE_SECONDS)
-    base_url = os.environ.get("PERPLEXITY_API_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+    api_key, base_url = api_access("PERPLEXITY_API_KEY_SECRET_NAME", "PERPLEXITY_API_BASE_URL", DEFAULT_BASE_URL)
     response = request(
         f"{base_url}/chat/completions",
         deadline,

@@ -8,13 +8,9 @@ with vocabulary) on `parameters.topic` at `parameters.level` (default B1).
 
 from __future__ import annotations
 
-import os
-
-from aws_lambda_powertools.utilities import parameters
-
 from automation_shared.contracts import OrderMessage, ResultStatus, TaskType
-from automation_shared.http_client import raise_for_status, request
-from automation_shared.perplexity_client import SECRET_CACHE_SECONDS, complete
+from automation_shared.http_client import api_access, raise_for_status, request
+from automation_shared.perplexity_client import complete
 
 from .outcome import TaskFailedError, TaskOutcome
 
@@ -22,8 +18,9 @@ DEFAULT_LINKEDIN_BASE_URL = "https://api.linkedin.com"
 
 
 def _publish_to_linkedin(text: str, author: str, deadline: float) -> str:
-    token = parameters.get_secret(os.environ["LINKEDIN_ACCESS_TOKEN_SECRET_NAME"], max_age=SECRET_CACHE_SECONDS)
-    base_url = os.environ.get("LINKEDIN_API_BASE_URL", DEFAULT_LINKEDIN_BASE_URL).rstrip("/")
+    token, base_url = api_access(
+        "LINKEDIN_ACCESS_TOKEN_SECRET_NAME", "LINKEDIN_API_BASE_URL", DEFAULT_LINKEDIN_BASE_URL
+    )
     response = request(
         f"{base_url}/rest/posts",
         deadline,
