@@ -90,9 +90,19 @@ async def _bounded_task(order: OrderMessage) -> TaskOutcome:
         return TaskOutcome(ResultStatus.TIMEOUT, f"task exceeded its {budget:.0f} s bound")
 
 
+def _attempt_key(order: OrderMessage) -> dict[str, object]:
+    """The idempotency key's data: one record per order and attempt."""
+    return {"orderId": order.orderId, "retryCount": order.retryCount or 0}
+
+
+async def _save_result(order: OrderMessage, result: ResultMessage, *, sent: bool) -> None:
+    stored = {"result": result.model_dump(mode="json", exclude_none=True), "sent": sent}
+    await asyncio.to_thread(persistence.save_success, _attempt_key(order), stored)
+
+
 async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMessage, bool]:
     """The attempt's result and whether it was sent before: runs the task only the first time."""
-    key = {"orderId": order.orderId, "retryCount": order.retryCount or 0}
+    key = _attempt_key(order)
     try:
         await asyncio.to_thread(persistence.save_inprogress, key, batch_invocation.millis_left())
     except IdempotencyItemAlreadyExistsError as exists:
@@ -115,9 +125,8 @@ async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMess
         memory_mb=MEMORY_MB,
         node=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
     )
-    await asyncio.to_thread(
-        persistence.save_success, key, {"result": result.model_dump(mode="json", exclude_none=True)}
-    )
+    # Stored before sending, so a failed send is retried without running the task again.
+    await _save_result(order, result, sent=False)
     return result, False
 
 
@@ -131,9 +140,7 @@ async def record_handler(record: SQSRecord) -> None:
             return
         if not await sender.send(result_message(result, message_id=record.message_id)):
             raise ResultNotSentError(order.orderId)
-        key = {"orderId": order.orderId, "retryCount": order.retryCount or 0}
-        stored = {"result": result.model_dump(mode="json", exclude_none=True), "sent": True}
-        await asyncio.to_thread(persistence.save_success, key, stored)
+        await _save_result(order, result, sent=True)
         state = (
             OrderState.SUCCEEDED if result.status in (ResultStatus.SUCCESS, ResultStatus.PARTIAL) else OrderState.FAILED
         )
