@@ -18,8 +18,11 @@ def http_api_event(
     body: bytes = b"",
     query: str = "",
     source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+    now: float | None = None,
 ) -> dict[str, Any]:
-    now = time.time()
+    """`request_id` and `now` default to a fresh id and the current time (fixed for sample files)."""
+    now = time.time() if now is None else now
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
@@ -33,11 +36,11 @@ def http_api_event(
             "domainName": "localhost",
             "domainPrefix": "localhost",
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": ""},
-            "requestId": uuid.uuid4().hex,
+            "requestId": request_id or uuid.uuid4().hex,
             "routeKey": route_key,
             "stage": "$default",
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
+            "timeEpoch": round(now * 1000),
         },
         "isBase64Encoded": False,
     }

@@ -20,7 +20,8 @@ from .paths import REPO_ROOT
 
 EVENTS_DIR = REPO_ROOT / "events"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:automation-dev-{}"
-SENT_AT_MS = "1795600800000"  # 2026-11-25T10:00:00Z
+SENT_AT = 1795600800.0  # 2026-11-25T10:00:00Z: every sample event happens then
+SENT_AT_MS = str(int(SENT_AT * 1000))
 # A closed port: web tasks fail at once instead of reaching the internet; edit for a real check.
 EXAMPLE_URL = "http://127.0.0.1:9/"
 PLACEHOLDER_SIGNATURE = {"x-signature-timestamp": "1795600800", "x-signature": "sha256=<hmac of '<timestamp>.<body>'>"}
@@ -99,11 +100,17 @@ def _sqs_event(message: OutgoingMessage, queue: str, name: str) -> dict[str, Any
 
 def _webhook_post(body: bytes, signed: bool = True) -> dict[str, Any]:
     headers = {"content-type": "application/json", **(PLACEHOLDER_SIGNATURE if signed else {})}
-    event = http_api_event("POST", "/orders", route_key="POST /orders", headers=headers, body=body)
-    event["requestContext"]["requestId"] = "sample"
-    event["requestContext"]["timeEpoch"] = int(SENT_AT_MS)
-    event["requestContext"]["time"] = "25/Nov/2026:10:00:00 +0000"
-    return event
+    return http_api_event(
+        "POST", "/orders", route_key="POST /orders", headers=headers, body=body, request_id="sample", now=SENT_AT
+    )
+
+
+def _bad_records(function: str, queue: str, bodies: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """`<function>-bad-<case>` events: one record each, whose body the consumer must refuse."""
+    return {
+        f"{function}-bad-{case}": _sqs_event(OutgoingMessage(id=case, body=body), queue, case)
+        for case, body in bodies.items()
+    }
 
 
 def generate() -> dict[str, dict[str, Any]]:
@@ -118,8 +125,9 @@ def generate() -> dict[str, dict[str, Any]]:
         route_key="GET /orders/{orderId}",
         path_parameters={"orderId": order_id},
         headers=PLACEHOLDER_SIGNATURE,
+        request_id="sample",
+        now=SENT_AT,
     )
-    get["requestContext"] |= {"requestId": "sample", "timeEpoch": int(SENT_AT_MS), "time": "25/Nov/2026:10:00:00 +0000"}
     events["webhook-get-order"] = get
     events["webhook-bad-unsigned"] = _webhook_post(json.dumps(new_order).encode(), signed=False)
     events["webhook-bad-malformed-json"] = _webhook_post(b'{"taskType": "url-monitoring",')
@@ -128,25 +136,29 @@ def generate() -> dict[str, dict[str, Any]]:
     for task_type in TaskType:
         events[f"worker-{task_type.value}"] = _sqs_event(order_message(_order(task_type)), "order-queue", task_type)
     valid_order = _order(TaskType.TEXT_PROCESSING)
-    bad_orders = {
-        "malformed-json": '{"orderId": ',
-        "contract-violation": json.dumps({"orderId": _id("bad"), "taskType": "url-monitoring"}),
-        "unknown-task-type": json.dumps({**json.loads(valid_order.to_json()), "taskType": "crypto-mining"}),
-    }
-    for case, body in bad_orders.items():
-        events[f"worker-bad-{case}"] = _sqs_event(OutgoingMessage(id=case, body=body), "order-queue", case)
+    events |= _bad_records(
+        "worker",
+        "order-queue",
+        {
+            "malformed-json": '{"orderId": ',
+            "contract-violation": json.dumps({"orderId": _id("bad"), "taskType": "url-monitoring"}),
+            "unknown-task-type": json.dumps({**json.loads(valid_order.to_json()), "taskType": "crypto-mining"}),
+        },
+    )
 
     for action in [*FollowUpAction, None]:
         name = action.value if action else "no-action"
         events[f"feedback-{name}"] = _sqs_event(result_message(_result(action), message_id=name), "result-queue", name)
     valid_result = _result(FollowUpAction.ARCHIVE)
-    bad_results = {
-        "malformed-json": "{",
-        "contract-violation": json.dumps({"orderId": _id("bad"), "status": "success"}),
-        "unknown-follow-up-action": json.dumps({**json.loads(valid_result.to_json()), "followUpAction": "delete"}),
-    }
-    for case, body in bad_results.items():
-        events[f"feedback-bad-{case}"] = _sqs_event(OutgoingMessage(id=case, body=body), "result-queue", case)
+    events |= _bad_records(
+        "feedback",
+        "result-queue",
+        {
+            "malformed-json": "{",
+            "contract-violation": json.dumps({"orderId": _id("bad"), "status": "success"}),
+            "unknown-follow-up-action": json.dumps({**json.loads(valid_result.to_json()), "followUpAction": "delete"}),
+        },
+    )
     return events
 
 
