@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,3 +69,38 @@ class Queue:
     def delete(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
             self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+
+SEND_MESSAGE_BATCH = "provide-client-params.sqs.SendMessageBatch"
+
+
+@contextmanager
+def counted_batches(sqs: Any) -> Iterator[list[int]]:
+    """Entries per SendMessageBatch call the client makes while the block runs."""
+    calls: list[int] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        calls.append(len(params["Entries"]))
+
+    sqs.meta.events.register(SEND_MESSAGE_BATCH, count)
+    try:
+        yield calls
+    finally:
+        sqs.meta.events.unregister(SEND_MESSAGE_BATCH, count)
+
+
+@contextmanager
+def refused_entries(sqs: Any, refuse: Callable[[int, dict[str, Any]], bool]) -> Iterator[None]:
+    """SQS refuses the SendMessageBatch entries `refuse(index, entry)` picks: their invalid
+    DelaySeconds is rejected per entry by the emulator, the other entries are sent."""
+
+    def invalidate(params: dict[str, Any], **_: Any) -> None:
+        for index, entry in enumerate(params["Entries"]):
+            if refuse(index, entry):
+                entry["DelaySeconds"] = 1000
+
+    sqs.meta.events.register(SEND_MESSAGE_BATCH, invalidate)
+    try:
+        yield
+    finally:
+        sqs.meta.events.unregister(SEND_MESSAGE_BATCH, invalidate)

@@ -17,7 +17,7 @@ from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import OutgoingMessage, result_message
 from automation_shared.order_status import OrderStatusStore
 from tests.functions.handlers import context_for, loaded_handler
-from tests.functions.queues import Queue
+from tests.functions.queues import Queue, counted_batches, refused_entries
 
 pytestmark = pytest.mark.slow
 
@@ -191,16 +191,8 @@ def test_requeues_of_a_batch_leave_in_one_send_message_batch(
     results = [make_result("requeue", status="failure") for _ in range(5)]
     for result in results:
         queued_order(status_store, result.orderId)
-    calls: list[int] = []
-
-    def count(params: dict[str, Any], **_: Any) -> None:
-        calls.append(len(params["Entries"]))
-
-    feedback.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count)
-    try:
+    with counted_batches(feedback.sqs) as calls:
         assert deliver(feedback, queues, results)[1] == set()
-    finally:
-        feedback.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", count)
     assert calls == [5]
     assert len(queues["order"].drain()) == 5
 
@@ -221,15 +213,8 @@ def test_a_refused_requeue_is_reported_and_done_on_redelivery(
 ) -> None:
     result = make_result("requeue", status="failure")
     queued_order(status_store, result.orderId)
-
-    def refuse(params: dict[str, Any], **_: Any) -> None:
-        params["Entries"][0]["DelaySeconds"] = 1000
-
-    feedback.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", refuse)
-    try:
+    with refused_entries(feedback.sqs, lambda _, __: True):
         event, failed = deliver(feedback, queues, [result])
-    finally:
-        feedback.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", refuse)
     assert failed == {event["Records"][0]["messageId"]}
     assert queues["order"].drain() == []
     assert feedback.lambda_handler(event, context_for("feedback"))["batchItemFailures"] == []

@@ -16,7 +16,7 @@ import pytest
 from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack
 from tests.functions.handlers import loaded_handler
-from tests.functions.queues import Queue
+from tests.functions.queues import Queue, counted_batches, refused_entries
 from tests.functions.webhook_client import WebhookClient
 
 pytestmark = pytest.mark.slow
@@ -54,14 +54,8 @@ def order_queue(emulator: Emulator, local_stack: LocalStack) -> Callable[[], lis
 @pytest.fixture
 def send_batch_calls(webhook_module: Any) -> Iterator[list[int]]:
     """Counts SendMessageBatch calls (entries per call) the webhook makes to SQS."""
-    calls: list[int] = []
-
-    def count(params: dict[str, Any], **_: Any) -> None:
-        calls.append(len(params["Entries"]))
-
-    webhook_module.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count)
-    yield calls
-    webhook_module.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", count)
+    with counted_batches(webhook_module.sqs) as calls:
+        yield calls
 
 
 # ------------------------------------------------------------------ the bad-input table
@@ -195,16 +189,10 @@ def test_the_same_order_id_without_deduplication_id_is_sent_once(
 def test_a_partly_refused_batch_names_exactly_the_orders_to_retry(
     client: WebhookClient, webhook_module: Any, order_queue: Callable[[], list[Any]]
 ) -> None:
-    # GIVEN SQS refuses the second entry of the batch (an invalid DelaySeconds, refused per entry)
-    def refuse_second(params: dict[str, Any], **_: Any) -> None:
-        params["Entries"][1]["DelaySeconds"] = 1000
-
+    # GIVEN SQS refuses the second entry of the batch
     orders = [new_order(deduplicationId=f"d-{uuid.uuid4()}") for _ in range(3)]
-    webhook_module.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", refuse_second)
-    try:
+    with refused_entries(webhook_module.sqs, lambda index, _: index == 1):
         reply = client.post(orders)
-    finally:
-        webhook_module.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", refuse_second)
     # THEN the reply is 207 with that one order failed and the other two queued
     assert reply.status == 207
     assert [o["status"] for o in reply.json["orders"]] == ["queued", "failed", "queued"]

@@ -20,7 +20,7 @@ from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply,
 from automation_shared.contracts import OrderMessage, ResultMessage, TaskType
 from automation_shared.messages import order_message
 from tests.functions.handlers import context_for, loaded_handler
-from tests.functions.queues import Queue
+from tests.functions.queues import Queue, counted_batches, refused_entries
 
 pytestmark = pytest.mark.slow
 
@@ -177,18 +177,10 @@ def test_a_page_built_by_scripts_is_partial_and_says_it_needs_a_browser(
 def test_a_batch_of_ten_sends_its_results_in_one_call(
     worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
 ) -> None:
-    calls: list[int] = []
-
-    def count(params: dict[str, Any], **_: Any) -> None:
-        calls.append(len(params["Entries"]))
-
     orders = [make_order(payload={"url": f"{site.base_url}/health"}) for _ in range(10)]
     order_queue.send([order_message(o) for o in orders])
-    worker.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count)
-    try:
+    with counted_batches(worker.sqs) as calls:
         assert run_worker(worker, order_queue.receive_event(10)) == set()
-    finally:
-        worker.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", count)
     assert calls == [10]
     assert set(results_by_order(result_queue)) == {o.orderId for o in orders}
 
@@ -226,16 +218,8 @@ def test_a_result_sqs_refuses_reports_exactly_that_record(
     refused_record = event["Records"][1]["messageId"]
     refused_order = json.loads(event["Records"][1]["body"])["orderId"]
 
-    def refuse(params: dict[str, Any], **_: Any) -> None:
-        for entry in params["Entries"]:
-            if refused_order in entry["MessageBody"]:
-                entry["DelaySeconds"] = 1000  # SQS refuses this entry alone
-
-    worker.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", refuse)
-    try:
+    with refused_entries(worker.sqs, lambda _, entry: refused_order in entry["MessageBody"]):
         failed = run_worker(worker, event)
-    finally:
-        worker.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", refuse)
     assert failed == {refused_record}
     assert set(results_by_order(result_queue)) == {o.orderId for o in orders} - {refused_order}
 
@@ -260,15 +244,9 @@ def test_a_result_not_sent_is_sent_on_redelivery_without_running_the_task_again(
     order_queue.send([order_message(order)])
     event = order_queue.receive_event(1)
 
-    def refuse(params: dict[str, Any], **_: Any) -> None:
-        params["Entries"][0]["DelaySeconds"] = 1000
-
     before = len(site.requests_to("/health"))
-    worker.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", refuse)
-    try:
+    with refused_entries(worker.sqs, lambda _, __: True):
         assert run_worker(worker, event) == {event["Records"][0]["messageId"]}
-    finally:
-        worker.sqs.meta.events.unregister("provide-client-params.sqs.SendMessageBatch", refuse)
     assert run_worker(worker, event) == set()
     assert len(site.requests_to("/health")) == before + 1
     assert set(results_by_order(result_queue)) == {order.orderId}
