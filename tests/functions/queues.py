@@ -66,10 +66,6 @@ class Queue:
             self._sqs.delete_message_batch(QueueUrl=self.url, Entries=entries)
         return messages
 
-    def delete(self, messages: list[dict[str, Any]]) -> None:
-        for message in messages:
-            self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-
 
 SEND_MESSAGE_BATCH = "provide-client-params.sqs.SendMessageBatch"
 
