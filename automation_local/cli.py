@@ -1,9 +1,10 @@
 """`automation-local`: the backbone on this machine, from template.yaml, with no AWS account.
 
-`automation-local` starts the embedded emulator, deploys the stack into it and prints
-what other repositories would read (outputs and SSM parameters), then stops the
-emulator; `--serve` keeps it up until Ctrl-C. `automation-local invoke FUNCTION EVENT`
-runs one function once with an event file, like `sam local invoke` without Docker.
+Without options it starts the local runtime (embedded emulator, the stack deployed into
+it, stand-ins, the HTTP API on localhost, the event source mapping pollers), runs a short
+demo load through it, prints the summary and stops. `--serve` keeps everything up until
+Ctrl-C instead. `invoke FUNCTION EVENT` runs one function once with an event file, like
+`sam local invoke` without Docker; `redrive QUEUE` moves a DLQ's messages back.
 """
 
 from __future__ import annotations
@@ -12,11 +13,19 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import boto3
+from botocore.config import Config
+
+from .demo_load import Summary, run_demo_load
 from .emulator import Emulator
-from .invoke import LOGICAL_IDS, invoke_event_file
+from .invoke import invoke_event_file
+from .local_runtime import LocalRuntime
 from .local_stack import LocalStack, deploy
+from .redrive import redrive
+from .stack_functions import LOGICAL_IDS
 
 
 def _print_stack(emulator: Emulator, stack: LocalStack) -> None:
@@ -31,32 +40,82 @@ def _print_stack(emulator: Emulator, stack: LocalStack) -> None:
             print(f"  {parameter['Name']:52} {parameter['Value']}")
 
 
-def _deploy(emulator: Emulator, args: argparse.Namespace) -> LocalStack:
-    return deploy(
-        emulator,
-        stack_name=f"automation-{args.environment}",
-        parameters={"Environment": args.environment},
-        built=args.built,
+def _curl_example(runtime: LocalRuntime) -> str:
+    assert runtime.http_api is not None
+    body = '{"taskType":"text-processing","userId":"user-1","payload":{"parameters":{"text":"Hello queues."}}}'
+    return (
+        f"SECRET='{runtime.webhook_secret}'\n"
+        f"BODY='{body}'\n"
+        'TS=$(date +%s); SIG=$(printf "%s.%s" "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" | cut -d" " -f2)\n'
+        f"curl -s -X POST {runtime.http_api.url}/orders -H 'content-type: application/json' \\\n"
+        '  -H "x-signature-timestamp: $TS" -H "x-signature: sha256=$SIG" -d "$BODY"'
     )
 
 
-def _up(args: argparse.Namespace) -> int:
-    with Emulator() as emulator:
-        stack = _deploy(emulator, args)
-        _print_stack(emulator, stack)
+def _print_summary(summary: Summary) -> None:
+    print("\nsummary")
+    for name, value in summary.__dict__.items():
+        print(f"  {name:18} {value}")
+
+
+def _progress_printer() -> tuple[Callable[[str], None], Callable[[], None]]:
+    """Progress on stderr: one line rewritten in place on a terminal, else every 5 s."""
+    last = [0.0]
+
+    def show(line: str) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{line[:200]:200}", end="", file=sys.stderr, flush=True)
+        elif time.monotonic() - last[0] >= 5:
+            print(line, file=sys.stderr, flush=True)
+            last[0] = time.monotonic()
+
+    def finish() -> None:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+
+    return show, finish
+
+
+def _run(args: argparse.Namespace) -> int:
+    with LocalRuntime(environment=args.environment, built=args.built) as runtime:
+        assert runtime.stack is not None
         if args.serve:
-            print(f"\nserving; export AWS_ENDPOINT_URL={emulator.endpoint_url} to use it. Ctrl-C stops.")
+            _print_stack(runtime.emulator, runtime.stack)
+        assert runtime.http_api is not None
+        print(f"local runtime up: HTTP API {runtime.http_api.url}, emulator {runtime.emulator.endpoint_url}")
+        print(f"function logs in {runtime.log_dir}; a signed order with curl:\n{_curl_example(runtime)}\n")
+        if args.serve:
+            print(f"export AWS_ENDPOINT_URL={runtime.emulator.endpoint_url} to use the emulator. Ctrl-C stops.")
             try:
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 print("\nstopping")
-    return 0
+            return 0
+        show, finish = _progress_printer()
+        summary = run_demo_load(
+            runtime,
+            orders=args.orders,
+            fail_rate=args.fail_rate,
+            seed=args.seed,
+            timeout=args.timeout,
+            progress=show,
+        )
+        finish()
+    _print_summary(summary)
+    if args.json:
+        print(summary.as_json())
+    return 0 if summary.lost == 0 and summary.unexpected == 0 else 1
 
 
 def _invoke(args: argparse.Namespace) -> int:
     with Emulator() as emulator:
-        stack = _deploy(emulator, args)
+        stack = deploy(
+            emulator,
+            stack_name=f"automation-{args.environment}",
+            parameters={"Environment": args.environment},
+            built=args.built,
+        )
         invocation = invoke_event_file(emulator, stack, args.function, Path(args.event), built=args.built)
     if invocation.error is not None:
         print(json.dumps({"errorMessage": invocation.error}, indent=2), file=sys.stderr)
@@ -66,17 +125,50 @@ def _invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redrive(args: argparse.Namespace) -> int:
+    """Against AWS, or any endpoint AWS_ENDPOINT_URL names (the local runtime's emulator)."""
+    config = Config(retries={"mode": "standard", "max_attempts": 2})
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in boto3.client("cloudformation", config=config).describe_stacks(StackName=args.stack_name)["Stacks"][0][
+            "Outputs"
+        ]
+    }
+    prefix = args.queue.title()
+    report = redrive(
+        boto3.client("sqs", config=config),
+        outputs[f"{prefix}DeadLetterQueueUrl"],
+        outputs[f"{prefix}QueueUrl"],
+        Path(args.journal_dir),
+    )
+    if report.note:
+        print(report.note, file=sys.stderr)
+    print(json.dumps(report.__dict__))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="automation-local", description=__doc__.splitlines()[0])
     parser.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
     parser.add_argument("--built", action="store_true", help="use the `sam build` output (.aws-sam/build)")
-    parser.add_argument("--serve", action="store_true", help="keep the emulator and stack up until Ctrl-C")
-    parser.set_defaults(command=_up)
+    parser.add_argument("--serve", action="store_true", help="keep the runtime up until Ctrl-C, no demo load")
+    load = parser.add_argument_group("demo load")
+    load.add_argument("--orders", type=int, default=30, help="orders to send (default 30)")
+    load.add_argument("--fail-rate", type=float, default=0.2, help="share of orders made to fail (default 0.2)")
+    load.add_argument("--seed", type=int, default=7)
+    load.add_argument("--timeout", type=float, default=600, help="give up after this many seconds")
+    load.add_argument("--json", action="store_true", help="end with the summary as one line of JSON")
+    parser.set_defaults(command=_run)
     commands = parser.add_subparsers(title="commands")
     invoke = commands.add_parser("invoke", help="run one function once with an event file")
     invoke.add_argument("function", choices=sorted(LOGICAL_IDS))
     invoke.add_argument("event", help="an events/*.json file")
     invoke.set_defaults(command=_invoke)
+    redrive_command = commands.add_parser("redrive", help="move a DLQ's messages back to their source queue")
+    redrive_command.add_argument("queue", choices=["order", "result"])
+    redrive_command.add_argument("--stack-name", default="automation-dev")
+    redrive_command.add_argument("--journal-dir", default=".", help="where an interrupted move keeps its journal")
+    redrive_command.set_defaults(command=_redrive)
     args = parser.parse_args(argv)
     return int(args.command(args))
 

@@ -15,34 +15,15 @@ from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed
 
 from . import local_account
 from .emulator import Emulator
-from .lambda_runtime import function_environment
 from .local_stack import LocalStack
-from .paths import BUILD_DIR, SOURCE_DIR
-from .sandbox import FunctionSandbox, Invocation
-
-LOGICAL_IDS = {"webhook": "WebhookFunction", "worker": "WorkerFunction", "feedback": "FeedbackFunction"}
+from .sandbox import Invocation
+from .stack_functions import sandbox_for
 
 
 def signed_event(emulator: Emulator, stack: LocalStack, event: dict[str, Any]) -> dict[str, Any]:
-    secret_name = f"{stack.parameters['ProjectName']}/{stack.parameters['Environment']}/webhook-secret"
-    secret = emulator.client("secretsmanager").get_secret_value(SecretId=secret_name)["SecretString"]
+    secret = local_account.webhook_secret(emulator, stack)
     headers = {k: v for k, v in event.get("headers", {}).items() if k not in (TIMESTAMP_HEADER, SIGNATURE_HEADER)}
     return {**event, "headers": headers | signed_headers(secret, (event.get("body") or "").encode())}
-
-
-def sandbox_for(
-    emulator: Emulator, stack: LocalStack, function: str, overrides: dict[str, str], built: bool = False
-) -> FunctionSandbox:
-    name = f"{stack.parameters['ProjectName']}-{stack.parameters['Environment']}-{function}"
-    configuration = emulator.client("lambda").get_function(FunctionName=name)["Configuration"]
-    return FunctionSandbox(
-        function,
-        BUILD_DIR / LOGICAL_IDS[function] if built else SOURCE_DIR / function,
-        {**function_environment(emulator, name), **overrides},
-        function_name=name,
-        timeout_seconds=float(configuration["Timeout"]),
-        memory_mb=int(configuration["MemorySize"]),
-    )
 
 
 def invoke_event_file(

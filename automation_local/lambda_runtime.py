@@ -52,8 +52,10 @@ def function_environment(emulator: Emulator, function_name: str) -> dict[str, st
     """The environment Lambda would give the function: its variables as the stack resolved
     them, the runtime's own (name, memory, region, credentials), and the emulator endpoint."""
     configuration = emulator.client("lambda").get_function(FunctionName=function_name)["Configuration"]
+    variables = configuration.get("Environment", {}).get("Variables", {})
     return {
-        **configuration.get("Environment", {}).get("Variables", {}),
+        # Lambda's variables are strings; the emulator keeps a Number parameter's type.
+        **{name: str(value) for name, value in variables.items()},
         **emulator.client_environment(),
         "AWS_LAMBDA_FUNCTION_NAME": function_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(configuration["MemorySize"]),

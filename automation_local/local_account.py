@@ -8,11 +8,18 @@ from contextlib import ExitStack
 from types import TracebackType
 
 from .emulator import Emulator
+from .local_stack import LocalStack
 from .standins import LinkedInStandIn, PerplexityStandIn, TelegramStandIn
 
 # Names are the template parameters' defaults under {ProjectName}/{Environment}/.
 SECRETS = {"perplexity-api-key": "pplx-local", "linkedin-access-token": "li-local", "telegram-bot-token": "123:local"}
 DEFAULT_CHATS = {"*": "1000"}
+
+
+def webhook_secret(emulator: Emulator, stack: LocalStack) -> str:
+    """The secret the stack created for signing webhook requests."""
+    secret = emulator.client("secretsmanager").get_secret_value(SecretId=stack.outputs["WebhookSecretName"])
+    return str(secret["SecretString"])
 
 
 def put_secret(emulator: Emulator, name: str, value: str) -> None:

@@ -39,6 +39,9 @@ class LocalStack:
     resources: dict[str, str]  # logical id -> physical id
     resource_types: dict[str, str] = field(default_factory=dict)
     cfn_template: dict[str, Any] = field(default_factory=dict)
+    # Event source mapping UUID -> whether the template enables it (the emulator's own
+    # mappings are all disabled; the local runtime polls the enabled ones).
+    mappings_enabled: dict[str, bool] = field(default_factory=dict)
 
     @property
     def ssm_prefix(self) -> str:
@@ -127,8 +130,12 @@ def deploy(
     resources = {s["LogicalResourceId"]: s.get("PhysicalResourceId", "") for s in summaries}
 
     awslambda = emulator.client("lambda")
-    for mapping in awslambda.list_event_source_mappings()["EventSourceMappings"]:
-        awslambda.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+    mappings_enabled = {}
+    for logical_id, resource in cfn_template["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping":
+            mapping = awslambda.get_event_source_mapping(UUID=resources[logical_id])
+            mappings_enabled[mapping["UUID"]] = mapping["State"] in ("Enabled", "Enabling")
+            awslambda.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
 
     pseudo = {"AWS::Region": emulator.region, "AWS::StackName": stack_name, "AWS::AccountId": "123456789012"}
     resources.update(_create_skipped_resources(emulator, cfn_template, set(resources), {**values, **pseudo}))
@@ -139,4 +146,5 @@ def deploy(
         resources=resources,
         resource_types={k: v["Type"] for k, v in cfn_template["Resources"].items()},
         cfn_template=cfn_template,
+        mappings_enabled=mappings_enabled,
     )

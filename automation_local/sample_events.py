@@ -17,6 +17,7 @@ from automation_shared.messages import OutgoingMessage, order_message, result_me
 
 from .http_events import http_api_event
 from .paths import REPO_ROOT
+from .sample_orders import WEB_TASK_TYPES, task_parameters
 
 EVENTS_DIR = REPO_ROOT / "events"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:automation-dev-{}"
@@ -33,15 +34,9 @@ def _id(name: str) -> str:
 
 
 def _order(task_type: TaskType) -> OrderMessage:
-    parameters: dict[str, Any] = {
-        TaskType.TEXT_PROCESSING: {"text": "Orders arrive through the webhook. The worker runs them."},
-        TaskType.CONTENT_ANALYSIS: {"text": "A clear and fast service. Users love it."},
-        TaskType.PERPLEXITY_SUMMARY: {"query": "What is a dead-letter queue?"},
-        TaskType.SCHEDULED_LINKEDIN: {"topic": "serverless queues"},
-        TaskType.SCHEDULED_GERMAN: {"topic": "das Wetter", "level": "A2"},
-    }.get(task_type, {})
+    parameters = task_parameters(task_type)
     payload: dict[str, Any] = {"timeout": 30, "parameters": parameters}
-    if task_type in (TaskType.URL_MONITORING, TaskType.PLAYWRIGHT_SCRAPING, TaskType.WEB_AUTOMATION):
+    if task_type in WEB_TASK_TYPES:
         payload["url"] = EXAMPLE_URL
     order_id = _id(f"order/{task_type.value}")
     return OrderMessage.model_validate(

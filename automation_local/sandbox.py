@@ -20,6 +20,12 @@ from typing import Any
 
 from .lambda_runtime import LambdaContext, load_handler_module
 
+# Lambda gives a function's init (imports, module-level clients) 10 s of its own, apart
+# from the invocation's timeout.
+INIT_TIMEOUT_SECONDS = 10.0
+# Pipe and pickling latency on top of the function's timeout before it counts as timed out.
+RESPONSE_GRACE_SECONDS = 0.5
+
 
 @dataclass
 class Invocation:
@@ -36,11 +42,21 @@ def _serve(
     function_name: str,
     timeout_seconds: float,
     memory_mb: int,
+    log_path: str | None,
 ) -> None:
     import os
 
+    if log_path is not None:  # the function's log stream, as CloudWatch Logs would hold it
+        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
     os.environ.update(environment)
-    module = load_handler_module(function, Path(code_dir))
+    try:
+        module = load_handler_module(function, Path(code_dir))
+    except Exception as error:  # Lambda's Runtime.ImportModuleError and init errors
+        connection.send(("error", f"Init error: {type(error).__name__}: {error}\n{traceback.format_exc()}"))
+        return
+    connection.send(("ready", None))
     while True:
         event = connection.recv()
         if event is None:
@@ -64,28 +80,52 @@ class FunctionSandbox:
         function_name: str,
         timeout_seconds: float,
         memory_mb: int,
+        log_path: Path | None = None,
     ) -> None:
+        """`log_path`: where the function's output goes (default: this process's)."""
         self.function = function
-        self._args = (function, str(code_dir), environment, function_name, timeout_seconds, memory_mb)
+        self._args = (
+            function,
+            str(code_dir),
+            environment,
+            function_name,
+            timeout_seconds,
+            memory_mb,
+            str(log_path) if log_path else None,
+        )
         self.timeout_seconds = timeout_seconds
         self._process: multiprocessing.process.BaseProcess | None = None
+        self.cold_starts = 0
         self._connection: Connection | None = None
 
-    def _start(self) -> Connection:
+    def _start(self) -> Connection | Invocation:
+        """A new process with the function initialised, or the init's failure."""
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         self._process = context.Process(target=_serve, args=(child, *self._args), daemon=True)
         self._process.start()
+        child.close()  # the child's copy is its own now: its exit then reads as EOF here
         self._connection = parent
+        self.cold_starts += 1
+        if not parent.poll(INIT_TIMEOUT_SECONDS):
+            self.stop()
+            return Invocation(error=f"Init timed out after {INIT_TIMEOUT_SECONDS:.0f} seconds")
+        try:
+            outcome, value = parent.recv()
+        except EOFError:
+            outcome, value = "error", "Runtime exited during init without providing a reason"
+        if outcome != "ready":
+            self.stop()
+            return Invocation(error=value)
         return parent
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
         connection = self._connection or self._start()
+        if isinstance(connection, Invocation):
+            return connection
         started = time.monotonic()
         connection.send(event)
-        # The first invocation of a sandbox also waits for its init (imports, clients); one
-        # second of grace covers that on top of the function's timeout.
-        if not connection.poll(self.timeout_seconds + 1.0):
+        if not connection.poll(self.timeout_seconds + RESPONSE_GRACE_SECONDS):
             self.stop()
             return Invocation(
                 error=f"Task timed out after {self.timeout_seconds:.2f} seconds",

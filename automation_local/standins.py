@@ -106,6 +106,32 @@ class TargetSite(StandIn):
         return self.pages.get(request.path.split("?")[0], Reply(404, b"not found", "text/plain"))
 
 
+class ScriptedSite(StandIn):
+    """A target site whose pages behave as their path says, for loads that must fail on cue:
+
+    - `/ok/...`: 200 with a small HTML page;
+    - `/fail-once/...`: 503 the first time each path is asked, then as `/ok/`;
+    - `/down/...`: always 503.
+    """
+
+    PAGE = b"<html><head><title>Local page</title></head><body><p>Served by the local runtime.</p></body></html>"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._asked: set[str] = set()
+
+    def answer(self, request: RecordedRequest) -> Reply:
+        path = request.path.split("?")[0]
+        with self._lock:
+            first_time = path not in self._asked
+            self._asked.add(path)
+        if path.startswith("/down/") or (path.startswith("/fail-once/") and first_time):
+            return Reply(503, b"unavailable", "text/plain")
+        if path.startswith(("/ok/", "/fail-once/")):
+            return Reply(200, self.PAGE, "text/html")
+        return Reply(404, b"not found", "text/plain")
+
+
 class PerplexityStandIn(StandIn):
     """POST /chat/completions with a bearer key: answers with a deterministic completion."""
 

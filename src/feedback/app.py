@@ -59,7 +59,7 @@ class ActionNotDoneError(Exception):
 
 
 def _deadline() -> float:
-    return batch_invocation.deadline() - SAFETY_MARGIN_SECONDS
+    return batch_invocation.work_deadline(SAFETY_MARGIN_SECONDS)
 
 
 async def _escalate(result: ResultMessage, reason: str) -> OrderState:
@@ -75,17 +75,17 @@ async def _archive(result: ResultMessage) -> OrderState:
     return OrderState.ARCHIVED
 
 
-async def _notify(result: ResultMessage, summary: str | None = None) -> OrderState | None:
+async def _notify(result: ResultMessage, summary: str | None = None) -> OrderState:
     chat = await asyncio.to_thread(telegram.chat_for, result.userId)
     if chat is None:  # nowhere to notify: keep the result rather than drop it
         logger.warning("no Telegram chat for user; archiving instead", user_id=result.userId)
         metrics.add_metric(name="NotificationsWithoutChat", unit=MetricUnit.Count, value=1)
         return await _archive(result)
     await asyncio.to_thread(telegram.send, chat, telegram.message_text(result, summary), _deadline())
-    return None
+    return OrderState.NOTIFIED
 
 
-async def _enhance(result: ResultMessage) -> OrderState | None:
+async def _enhance(result: ResultMessage) -> OrderState:
     prompt = f"Explain this {result.taskType} result for a busy reader: {result.result.summary or ''}"
     enhanced = await asyncio.to_thread(complete, prompt, _deadline())
     return await _notify(result, enhanced)
@@ -106,7 +106,7 @@ async def _requeue(result: ResultMessage, record_id: str) -> OrderState:
     return OrderState.REQUEUED
 
 
-async def _act(result: ResultMessage, record_id: str) -> OrderState | None:
+async def _act(result: ResultMessage, record_id: str) -> OrderState:
     match result.followUpAction:
         case FollowUpAction.NOTIFY:
             return await _notify(result)
@@ -137,8 +137,8 @@ async def record_handler(record: SQSRecord) -> None:
         except Exception as error:
             await asyncio.to_thread(persistence.delete_record, key, error)
             raise
-        await asyncio.to_thread(persistence.save_success, key, {"state": state.value if state else None})
-        if state is not None and state is not OrderState.REQUEUED:
+        await asyncio.to_thread(persistence.save_success, key, {"state": state.value})
+        if state is not OrderState.REQUEUED:
             await asyncio.to_thread(status_store.transition, result.orderId, state)
         metrics.add_metric(
             name=f"FollowUp{(result.followUpAction or 'archive').title()}", unit=MetricUnit.Count, value=1

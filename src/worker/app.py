@@ -37,7 +37,8 @@ RESULT_QUEUE_URL = os.environ["RESULT_QUEUE_URL"]
 ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
 MEMORY_MB = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
 DEFAULT_TASK_TIMEOUT_SECONDS = 60.0
-# Time kept back from the invocation for sending results and reporting failures.
+# Time kept back from the invocation for sending results and reporting failures (at most
+# a fifth of the invocation: see batch_invocation.work_deadline).
 SAFETY_MARGIN_SECONDS = 3.0
 
 logger = Logger()
@@ -78,7 +79,7 @@ def _run_task(order: OrderMessage, deadline: float) -> TaskOutcome:
 async def _bounded_task(order: OrderMessage) -> TaskOutcome:
     budget = min(
         order.payload.timeout or DEFAULT_TASK_TIMEOUT_SECONDS,
-        batch_invocation.deadline() - time.monotonic() - SAFETY_MARGIN_SECONDS,
+        batch_invocation.work_deadline(SAFETY_MARGIN_SECONDS) - time.monotonic(),
     )
     if budget <= 0:
         return TaskOutcome(ResultStatus.CANCELLED, "not started: no time left in this invocation")

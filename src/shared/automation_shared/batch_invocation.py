@@ -15,12 +15,14 @@ from .batched_sender import BatchedSender
 
 _sender: ContextVar[BatchedSender] = ContextVar("batch_sender")
 _deadline: ContextVar[float] = ContextVar("invocation_deadline")
+_length: ContextVar[float] = ContextVar("invocation_length")
 
 
 def begin(sqs: Any, queue_url: str, event: dict[str, Any], remaining_millis: int) -> None:
     """Called by the handler before the batch is processed."""
     _sender.set(BatchedSender(sqs, queue_url, expected=len(event.get("Records", []))))
     _deadline.set(time.monotonic() + remaining_millis / 1000)
+    _length.set(remaining_millis / 1000)
 
 
 def sender() -> BatchedSender:
@@ -30,6 +32,12 @@ def sender() -> BatchedSender:
 def deadline() -> float:
     """When the invocation ends, on the time.monotonic() clock."""
     return _deadline.get()
+
+
+def work_deadline(margin_seconds: float) -> float:
+    """The deadline less the time kept back for sending and reporting: `margin_seconds`, or
+    a fifth of the invocation when that is less, so short timeouts keep time for work."""
+    return _deadline.get() - min(margin_seconds, _length.get() / 5)
 
 
 def millis_left() -> int:

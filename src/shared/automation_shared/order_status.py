@@ -22,6 +22,7 @@ class OrderState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     REQUEUED = "requeued"
+    NOTIFIED = "notified"
     ESCALATED = "escalated"
     ARCHIVED = "archived"
     DEAD_LETTERED = "dead-lettered"

@@ -1,0 +1,213 @@
+"""The demo load: planned orders sent into a running local runtime and followed to their end.
+
+Orders with a webhook-valid document are POSTed to the local HTTP API in signed batches of
+10 (several clients at once, retrying what the webhook asks to retry); the planned
+dead-letter ones are written straight into the order queue. The run then reads each
+order's state from outside (status records and DLQs) until every order is final or the
+timeout passes, showing progress, and returns a summary.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from automation_shared.signing import signed_headers
+
+from .demo_plan import Fate, PlannedOrder, plan
+from .local_runtime import LocalRuntime
+from .order_tracker import FINAL_STATES, OrderState, OrderTracker
+
+SUBMIT_BATCH_SIZE = 10
+SUBMIT_CLIENTS = 4
+SUBMIT_ATTEMPTS = 5
+POLL_SECONDS = 1.0
+# Order statuses in a webhook answer that mean the order is in the queue.
+ACCEPTED = {"queued", "duplicate"}
+
+
+@dataclass
+class Summary:
+    submitted: int = 0
+    accepted: int = 0  # by the webhook
+    rejected: int = 0  # by the webhook
+    injected: int = 0  # the dead-letter ones, written straight into the order queue
+    completed: int = 0  # notified or archived
+    notified: int = 0
+    archived: int = 0
+    requeued: int = 0  # orders requeued at least once
+    escalated: int = 0
+    dead_lettered: int = 0
+    filtered_out: int = 0
+    lost: int = 0  # submitted orders in no final state
+    unexpected: int = 0  # final, but not where their plan said they would end
+    seconds: float = 0.0
+    invocations: dict[str, int] = field(default_factory=dict)
+    invocation_errors: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=False)
+
+
+def _post(url: str, secret: str, documents: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    body = json.dumps(documents).encode()
+    headers = {"content-type": "application/json", **signed_headers(secret, body)}
+    request = urllib.request.Request(f"{url}/orders", data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - the local API's http URL
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read() or b"{}")
+
+
+def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> dict[str, str]:
+    """Order id -> `accepted` or `rejected`; orders the webhook asks to retry are sent again."""
+    outcome: dict[str, str] = {}
+    pending = list(batch)
+    for attempt in range(SUBMIT_ATTEMPTS):
+        status, answer = _post(url, secret, [o.document for o in pending])
+        if 400 <= status < 500 and status not in (409, 429):
+            return outcome | {o.order_id: "rejected" for o in pending}
+        statuses = {o["orderId"]: o["status"] for o in answer.get("orders", [])}
+        for order in pending:
+            if statuses.get(order.order_id) in ACCEPTED:
+                outcome[order.order_id] = "accepted"
+        pending = [o for o in pending if o.order_id not in outcome]
+        if not pending:
+            return outcome
+        time.sleep(0.2 * 2**attempt)
+    return outcome | {o.order_id: "rejected" for o in pending}
+
+
+def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
+    sqs = runtime.emulator.client("sqs")
+    for start in range(0, len(orders), 10):
+        chunk = orders[start : start + 10]
+        sqs.send_message_batch(
+            QueueUrl=runtime.queue_url("OrderQueueUrl"),
+            Entries=[{"Id": str(i), "MessageBody": json.dumps(o.document)} for i, o in enumerate(chunk)],
+        )
+
+
+def _as_planned(order: PlannedOrder, state: OrderState) -> bool:
+    match order.fate:
+        case Fate.SUCCEEDS:
+            return state.status in ("notified", "archived") and state.retry_count == 0
+        case Fate.RETRIED:
+            return state.status in ("notified", "archived") and state.retry_count >= 1
+        case Fate.ESCALATED:
+            return state.status == "escalated"
+        case Fate.DEAD_LETTERED:
+            return state.status == "dead-lettered"
+
+
+def _queue_depths(runtime: LocalRuntime) -> dict[str, int]:
+    sqs = runtime.emulator.client("sqs")
+    depths = {}
+    for name, output in (
+        ("order", "OrderQueueUrl"),
+        ("result", "ResultQueueUrl"),
+        ("order-dlq", "OrderDeadLetterQueueUrl"),
+        ("result-dlq", "ResultDeadLetterQueueUrl"),
+    ):
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=runtime.queue_url(output),
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        depths[name] = sum(int(v) for v in attributes.values())
+    return depths
+
+
+def _summarise(
+    orders: list[PlannedOrder], submitted: dict[str, str], states: dict[str, OrderState], runtime: LocalRuntime
+) -> Summary:
+    finals = {i: s for i, s in states.items() if s.status in FINAL_STATES}
+    counts = Counter(s.status for s in finals.values())
+    stats = runtime.mapping_stats()
+    summary = Summary(
+        submitted=len(orders),
+        accepted=sum(submitted.get(o.order_id) == "accepted" for o in orders if o.through_webhook),
+        rejected=sum(submitted.get(o.order_id) == "rejected" for o in orders if o.through_webhook),
+        injected=sum(not o.through_webhook for o in orders),
+        notified=counts["notified"],
+        archived=counts["archived"],
+        completed=counts["notified"] + counts["archived"],
+        requeued=sum(s.retry_count > 0 for s in states.values()),
+        escalated=counts["escalated"],
+        dead_lettered=counts["dead-lettered"],
+        filtered_out=sum(s["filtered_out"] for s in stats.values()),
+        unexpected=sum(1 for o in orders if o.order_id in finals and not _as_planned(o, finals[o.order_id])),
+        invocations={k: s["invocations"] for k, s in stats.items()},
+        invocation_errors={k: s["invocation_errors"] for k, s in stats.items()},
+    )
+    summary.lost = summary.submitted - summary.rejected - len(finals)
+    return summary
+
+
+def progress_line(elapsed: float, summary: Summary, depths: dict[str, int]) -> str:
+    final = summary.completed + summary.escalated + summary.dead_lettered
+    return (
+        f"{elapsed:6.1f}s  accepted {summary.accepted}/{summary.submitted - summary.injected}"
+        f"  worker {summary.invocations.get('WorkerOrderQueueMapping', 0)} inv"
+        f"  feedback {summary.invocations.get('FeedbackResultQueueMapping', 0)} inv"
+        f"  final {final}/{summary.submitted - summary.rejected}"
+        f" (done {summary.completed}, requeued {summary.requeued}, escalated {summary.escalated},"
+        f" DLQ {summary.dead_lettered})"
+        f"  queues order {depths['order']} result {depths['result']}"
+        f" DLQs {depths['order-dlq']}/{depths['result-dlq']}"
+    )
+
+
+def run_demo_load(
+    runtime: LocalRuntime,
+    *,
+    orders: int,
+    fail_rate: float,
+    seed: int,
+    timeout: float,
+    progress: Callable[[str], None] | None = None,
+) -> Summary:
+    assert runtime.http_api is not None and runtime.stack is not None
+    started = time.monotonic()
+    planned = plan(orders, fail_rate, seed, runtime.site.base_url)
+    tracker = OrderTracker(
+        runtime.emulator.client("dynamodb"),
+        runtime.emulator.client("sqs"),
+        runtime.stack.outputs["OrdersTableName"],
+        [runtime.queue_url("OrderDeadLetterQueueUrl"), runtime.queue_url("ResultDeadLetterQueueUrl")],
+    )
+    _inject(runtime, [o for o in planned if not o.through_webhook])
+    through_webhook = [o for o in planned if o.through_webhook]
+    batches = [through_webhook[i : i + SUBMIT_BATCH_SIZE] for i in range(0, len(through_webhook), SUBMIT_BATCH_SIZE)]
+    submitted: dict[str, str] = {o.order_id: "accepted" for o in planned if not o.through_webhook}
+    url, secret = runtime.http_api.url, runtime.webhook_secret
+    with ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client") as clients:
+        futures = [clients.submit(_submit_batch, url, secret, batch) for batch in batches]
+        summary = Summary()
+        while True:
+            done = [f.result() for f in futures if f.done()]
+            current = dict(submitted)
+            for outcome in done:
+                current.update(outcome)
+            open_ids = [i for i, v in current.items() if v == "accepted"]
+            summary = _summarise(planned, current, tracker.states(open_ids), runtime)
+            summary.seconds = round(time.monotonic() - started, 1)
+            if progress:
+                progress(progress_line(summary.seconds, summary, _queue_depths(runtime)))
+            if len(done) == len(futures) and summary.lost == 0:
+                break
+            if time.monotonic() - started > timeout:
+                break
+            time.sleep(POLL_SECONDS)
+    return summary

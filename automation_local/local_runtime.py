@@ -1,0 +1,178 @@
+"""The backbone running on this machine, from template.yaml: the local runtime.
+
+`with LocalRuntime() as runtime:` starts the embedded emulator, deploys the stack into it,
+seeds what a real account holds (secrets, Telegram chats), starts the stand-ins for the
+outside world (Perplexity, LinkedIn, Telegram, a target site), serves the HTTP API's
+routes on localhost and polls every enabled SQS event source mapping of the stack, each
+function running in sandboxes with the environment the stack gives it.
+
+Nothing here names a queue, function or route: they all come from the deployed stack
+and the template, so the runtime follows the template as it changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import local_account
+from .emulator import Emulator
+from .event_source_poller import EventSourcePoller, MappingConfiguration
+from .http_api_server import HttpApiServer, SandboxPool, http_api_routes
+from .local_stack import LocalStack, deploy
+from .paths import BUILD_DIR, TEMPLATE_PATH
+from .sam_template import load_template
+from .sandbox import FunctionSandbox
+from .stack_functions import LOGICAL_IDS, sandbox_for
+from .standins import ScriptedSite
+
+# Short timeouts so that a failed record returns, retries and reaches its DLQ within a
+# minute instead of the production 3 x 300 s; visibility timeout stays 6 x the function's
+# timeout as on AWS. Requeues start after 1 s instead of 30 s.
+LOCAL_PARAMETERS = {
+    "WorkerTimeoutSeconds": "5",
+    "OrderQueueVisibilityTimeout": "30",
+    "FeedbackTimeoutSeconds": "5",
+    "ResultQueueVisibilityTimeout": "30",
+    "RequeueBaseDelaySeconds": "1",
+}
+# Concurrent webhook invocations the local HTTP API may start.
+WEBHOOK_CONCURRENCY = 4
+
+
+class LocalRuntime:
+    """Emulator, stack, stand-ins, HTTP API and pollers; stopped in reverse on exit."""
+
+    def __init__(
+        self,
+        *,
+        environment: str = "dev",
+        built: bool = False,
+        parameters: dict[str, str] | None = None,
+        emulator: Emulator | None = None,
+        stack: LocalStack | None = None,
+        function_overrides: dict[str, dict[str, str]] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
+        """`emulator` and `stack`: run against ones already up (a restarted runtime);
+        `function_overrides`: extra environment variables per function (`worker`, ...);
+        `log_dir`: where each function's log goes (`<function>.log`), default a temporary
+        directory."""
+        self.environment = environment
+        self.built = built
+        self.parameters = {**LOCAL_PARAMETERS, "Environment": environment, **(parameters or {})}
+        self.emulator = emulator or Emulator()
+        self._owns_emulator = emulator is None
+        self.stack = stack
+        self.function_overrides = function_overrides or {}
+        self.integrations = local_account.LocalIntegrations()
+        self.site = ScriptedSite()
+        self.pollers: dict[str, EventSourcePoller] = {}
+        self.http_api: HttpApiServer | None = None
+        self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="automation-local-logs-"))
+        self._exit_stack = ExitStack()
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> LocalRuntime:
+        try:
+            self._start()
+        except BaseException:
+            self._exit_stack.close()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._exit_stack.close()
+
+    def _start(self) -> None:
+        if self._owns_emulator:
+            self._exit_stack.enter_context(self.emulator)
+        if self.stack is None:
+            self.stack = deploy(
+                self.emulator,
+                stack_name=f"automation-{self.environment}",
+                parameters=self.parameters,
+                built=self.built,
+            )
+        local_account.seed(self.emulator, self.stack.ssm_prefix)
+        self._exit_stack.enter_context(self.integrations)
+        self._exit_stack.enter_context(self.site)
+        self.http_api = self._exit_stack.enter_context(self._http_api())
+        for logical_id, configuration in self._mappings().items():
+            poller = EventSourcePoller(
+                configuration,
+                sqs_client=lambda: self.emulator.client("sqs"),
+                new_sandbox=self._sandbox_factory(self._function_of(configuration.function_name)),
+                region=self.emulator.region,
+            )
+            self.pollers[logical_id] = poller
+            self._exit_stack.callback(poller.stop)
+            if configuration.enabled:
+                poller.start()
+
+    # ------------------------------------------------------------------ parts
+    def _function_of(self, function_name: str) -> str:
+        """`webhook`, `worker` or `feedback` for a deployed function name."""
+        assert self.stack is not None
+        return next(f for f, logical_id in LOGICAL_IDS.items() if self.stack.resources[logical_id] == function_name)
+
+    def _sandbox_factory(self, function: str) -> Callable[[], FunctionSandbox]:
+        assert self.stack is not None
+        stack = self.stack
+        overrides = {**self.integrations.environment, **self.function_overrides.get(function, {})}
+        return lambda: sandbox_for(self.emulator, stack, function, overrides, self.built, self.log_dir)
+
+    def _http_api(self) -> HttpApiServer:
+        template = load_template(BUILD_DIR / "template.yaml" if self.built else TEMPLATE_PATH)
+        routes = http_api_routes(template)
+        functions = {f for f, logical_id in LOGICAL_IDS.items() if logical_id in {r.function for r in routes}}
+        pools = {
+            LOGICAL_IDS[function]: SandboxPool(self._sandbox_factory(function), WEBHOOK_CONCURRENCY)
+            for function in functions
+        }
+        return HttpApiServer(routes, pools)
+
+    def _mappings(self) -> dict[str, MappingConfiguration]:
+        """Every SQS event source mapping of the stack, as deployed, by logical id."""
+        assert self.stack is not None
+        awslambda = self.emulator.client("lambda")
+        sqs = self.emulator.client("sqs")
+        mappings = {}
+        for logical_id, resource_type in self.stack.resource_types.items():
+            if resource_type != "AWS::Lambda::EventSourceMapping":
+                continue
+            mapping = awslambda.get_event_source_mapping(UUID=self.stack.resources[logical_id])
+            queue_name = mapping["EventSourceArn"].rsplit(":", 1)[-1]
+            mappings[logical_id] = MappingConfiguration.from_api(
+                mapping,
+                queue_url=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"],
+                enabled=self.stack.mappings_enabled.get(mapping["UUID"], False),
+            )
+        return mappings
+
+    # ------------------------------------------------------------------ for users
+    @property
+    def webhook_secret(self) -> str:
+        assert self.stack is not None
+        return local_account.webhook_secret(self.emulator, self.stack)
+
+    def queue_url(self, output: str) -> str:
+        """A queue's URL from the stack's outputs (e.g. `OrderQueueUrl`)."""
+        assert self.stack is not None
+        return self.stack.outputs[output]
+
+    def mapping_stats(self) -> dict[str, dict[str, Any]]:
+        return {logical_id: poller.stats.as_dict() for logical_id, poller in self.pollers.items()}
+
+    def stop_polling(self) -> None:
+        """Stops the pollers now (what disabling the mappings does on AWS)."""
+        for poller in self.pollers.values():
+            with contextlib.suppress(RuntimeError):
+                poller.stop()

@@ -1,0 +1,103 @@
+"""Where each order of a run is now, read from outside the way an operator would: its status
+record in the orders table, and the bodies waiting in the two dead-letter queues."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+FINAL_STATES = frozenset({"notified", "archived", "escalated", "dead-lettered"})
+BATCH_GET_LIMIT = 100
+PEEK_VISIBILITY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class OrderState:
+    status: str  # a status record's state, or "dead-lettered" when a DLQ holds the order
+    retry_count: int = 0
+
+
+def _order_id_of(body: str) -> str | None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    order_id = document.get("orderId") if isinstance(document, dict) else None
+    return order_id if isinstance(order_id, str) else None
+
+
+class OrderTracker:
+    def __init__(self, dynamodb: Any, sqs: Any, table_name: str, dead_letter_queue_urls: list[str]) -> None:
+        self._dynamodb = dynamodb
+        self._sqs = sqs
+        self._table = table_name
+        self._dead_letter_queue_urls = dead_letter_queue_urls
+        self._dead_lettered: set[str] = set()
+        self._dead_letter_depth = -1
+
+    def states(self, order_ids: list[str]) -> dict[str, OrderState]:
+        """The state of each order that has a status record or sits in a DLQ."""
+        states = self._status_records(order_ids)
+        for order_id in self.dead_lettered() & set(order_ids):
+            states[order_id] = OrderState("dead-lettered", states.get(order_id, OrderState("")).retry_count)
+        return states
+
+    def _status_records(self, order_ids: list[str]) -> dict[str, OrderState]:
+        states: dict[str, OrderState] = {}
+        for start in range(0, len(order_ids), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [{"id": {"S": f"order#{i}"}} for i in order_ids[start : start + BATCH_GET_LIMIT]],
+                    "ProjectionExpression": "orderId, #status, retryCount",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                }
+            }
+            while request:
+                answer = self._dynamodb.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self._table, []):
+                    states[item["orderId"]["S"]] = OrderState(
+                        item["status"]["S"], int(item.get("retryCount", {}).get("N", "0"))
+                    )
+                request = answer.get("UnprocessedKeys") or {}
+        return states
+
+    def dead_letter_depth(self) -> int:
+        depth = 0
+        for url in self._dead_letter_queue_urls:
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]
+            depth += sum(int(value) for value in attributes.values())
+        return depth
+
+    def dead_lettered(self) -> set[str]:
+        """Order ids in the DLQs. Read by receiving every message and making each visible
+        again at once, only when the DLQs' depth changed since the last read."""
+        depth = self.dead_letter_depth()
+        if depth == self._dead_letter_depth:
+            return self._dead_lettered
+        seen: set[str] = set()
+        for url in self._dead_letter_queue_urls:
+            handles = []
+            while True:
+                messages = self._sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=PEEK_VISIBILITY_SECONDS
+                ).get("Messages", [])
+                if not messages:
+                    break
+                for message in messages:
+                    handles.append(message["ReceiptHandle"])
+                    order_id = _order_id_of(message["Body"])
+                    if order_id:
+                        seen.add(order_id)
+            for start in range(0, len(handles), 10):
+                self._sqs.change_message_visibility_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
+                        for i, h in enumerate(handles[start : start + 10])
+                    ],
+                )
+        self._dead_lettered, self._dead_letter_depth = seen, depth
+        return seen

@@ -1,0 +1,40 @@
+"""The stack's functions as sandboxes: code from `src/` (or the `sam build` output), and the
+environment, timeout and memory the deployed stack gives each function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .emulator import Emulator
+from .lambda_runtime import function_environment
+from .local_stack import LocalStack
+from .paths import BUILD_DIR, SOURCE_DIR
+from .sandbox import FunctionSandbox
+
+LOGICAL_IDS = {"webhook": "WebhookFunction", "worker": "WorkerFunction", "feedback": "FeedbackFunction"}
+
+
+def function_name(stack: LocalStack, function: str) -> str:
+    """The deployed name of `webhook`, `worker` or `feedback`."""
+    return stack.resources[LOGICAL_IDS[function]]
+
+
+def sandbox_for(
+    emulator: Emulator,
+    stack: LocalStack,
+    function: str,
+    overrides: dict[str, str],
+    built: bool = False,
+    log_dir: Path | None = None,
+) -> FunctionSandbox:
+    name = function_name(stack, function)
+    configuration = emulator.client("lambda").get_function(FunctionName=name)["Configuration"]
+    return FunctionSandbox(
+        function,
+        BUILD_DIR / LOGICAL_IDS[function] if built else SOURCE_DIR / function,
+        {**function_environment(emulator, name), **overrides},
+        function_name=name,
+        timeout_seconds=float(configuration["Timeout"]),
+        memory_mb=int(configuration["MemorySize"]),
+        log_path=log_dir / f"{function}.log" if log_dir else None,
+    )
