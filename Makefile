@@ -11,7 +11,7 @@ export PYENV_VERSION ?= 3.13.0
 export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_BIN := $(abspath $(SAM))
 
-.PHONY: run test lint typecheck build validate schemas events snapshot venv clean
+.PHONY: run soak test lint typecheck build validate schemas events snapshot venv clean
 
 venv: $(VENV)/.installed $(SAM_VENV)/.installed
 
@@ -26,9 +26,13 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
 	touch $@
 
-## run: the backbone on this machine (embedded emulator), from template.yaml
+## run: the backbone on this machine (embedded emulator), from template.yaml, with a demo load
 run: venv
 	$(BIN)/automation-local
+
+## soak: 10,000 orders through the local runtime, a fifth made to fail; ends with its JSON summary
+soak: venv
+	$(BIN)/automation-local --orders 10000 --fail-rate 0.2 --timeout 5400 --json
 
 ## test: every test: contracts, template checks, cfn-lint, sam validate/build, emulator deploy
 test: venv

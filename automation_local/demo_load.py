@@ -195,13 +195,16 @@ def run_demo_load(
     with ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client") as clients:
         futures = [clients.submit(_submit_batch, url, secret, batch) for batch in batches]
         summary = Summary()
+        finals: dict[str, OrderState] = {}
         while True:
             done = [f.result() for f in futures if f.done()]
             current = dict(submitted)
             for outcome in done:
                 current.update(outcome)
-            open_ids = [i for i, v in current.items() if v == "accepted"]
-            summary = _summarise(planned, current, tracker.states(open_ids), runtime)
+            open_ids = [i for i, v in current.items() if v == "accepted" and i not in finals]
+            states = {**finals, **tracker.states(open_ids)}
+            finals = {i: s for i, s in states.items() if s.status in FINAL_STATES}
+            summary = _summarise(planned, current, states, runtime)
             summary.seconds = round(time.monotonic() - started, 1)
             if progress:
                 progress(progress_line(summary.seconds, summary, _queue_depths(runtime)))

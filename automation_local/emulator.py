@@ -46,11 +46,13 @@ class Emulator:
         return f"http://{self.host}:{self.port}"
 
     def client(self, service: str, **config: object):
+        """A boto3 client of the emulator; `config` overrides botocore Config settings."""
+        defaults = Config(retries={"mode": "standard", "max_attempts": 5})
         return boto3.client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=self.region,
-            config=Config(retries={"mode": "standard", "max_attempts": 5}, **config),  # type: ignore[arg-type]
+            config=defaults.merge(Config(**config)),  # type: ignore[arg-type]
             **CREDENTIALS,
         )
 

@@ -47,12 +47,17 @@ class MappingStats:
     invocation_errors: int = 0
     reported_failures: int = 0
     deleted: int = 0
+    longest_invocation_ms: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
         with self._lock:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
+
+    def saw_invocation(self, duration_ms: float) -> None:
+        with self._lock:
+            self.longest_invocation_ms = max(self.longest_invocation_ms, round(duration_ms))
 
     def as_dict(self) -> dict[str, int]:
         with self._lock:
@@ -210,6 +215,7 @@ class EventSourcePoller:
         invocation = sandbox.invoke({"Records": records})
         ids = [r["messageId"] for r in records]
         failed = _failed_ids(invocation, ids, self.configuration.reports_batch_item_failures)
+        self.stats.saw_invocation(invocation.duration_ms)
         self.stats.add(
             invocations=1,
             invocation_errors=int(invocation.error is not None),

@@ -31,14 +31,22 @@ from .sandbox import FunctionSandbox
 from .stack_functions import LOGICAL_IDS, sandbox_for
 from .standins import ScriptedSite
 
-# Short timeouts so that a failed record returns, retries and reaches its DLQ within a
-# minute instead of the production 3 x 300 s; visibility timeout stays 6 x the function's
-# timeout as on AWS. Requeues start after 1 s instead of 30 s.
+# Settings for one machine, so a failed record retries and reaches its DLQ in about a
+# minute instead of production's 3 x 300 s, and this machine's CPUs are not oversubscribed:
+# - timeouts of 10 s: batches slow down when the emulator is busy, and a timed-out batch
+#   would spend its records' receives toward the DLQ;
+# - visibility timeouts of timeout + batching window + a few seconds, not AWS's 6 x the
+#   timeout: that factor absorbs Lambda retrying throttled invocations, which does not
+#   happen here (the pollers never start more invocations than MaximumConcurrency);
+# - fewer concurrent invocations (the emulator answers one call at a time anyway);
+# - requeues after 1 s instead of 30 s.
 LOCAL_PARAMETERS = {
-    "WorkerTimeoutSeconds": "5",
-    "OrderQueueVisibilityTimeout": "30",
-    "FeedbackTimeoutSeconds": "5",
-    "ResultQueueVisibilityTimeout": "30",
+    "WorkerTimeoutSeconds": "10",
+    "OrderQueueVisibilityTimeout": "15",
+    "WorkerMaximumConcurrency": "5",
+    "FeedbackTimeoutSeconds": "10",
+    "ResultQueueVisibilityTimeout": "20",
+    "FeedbackMaximumConcurrency": "3",
     "RequeueBaseDelaySeconds": "1",
 }
 # Concurrent webhook invocations the local HTTP API may start.

@@ -37,10 +37,14 @@ class OrderTracker:
         self._dead_letter_depth = -1
 
     def states(self, order_ids: list[str]) -> dict[str, OrderState]:
-        """The state of each order that has a status record or sits in a DLQ."""
+        """The state of each order that has a status record or sits in a DLQ. A final status
+        record wins over a copy in a DLQ (a duplicate delivery that failed after the act)."""
         states = self._status_records(order_ids)
-        for order_id in self.dead_lettered() & set(order_ids):
-            states[order_id] = OrderState("dead-lettered", states.get(order_id, OrderState("")).retry_count)
+        open_ids = {i for i in order_ids if i not in states or states[i].status not in FINAL_STATES}
+        # Reading the DLQs' bodies is costly: only once they could hold every open order.
+        if open_ids and self.dead_letter_depth() >= len(open_ids):
+            for order_id in self.dead_lettered() & open_ids:
+                states[order_id] = OrderState("dead-lettered", states.get(order_id, OrderState("")).retry_count)
         return states
 
     def _status_records(self, order_ids: list[str]) -> dict[str, OrderState]:

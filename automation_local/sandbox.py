@@ -127,21 +127,26 @@ class FunctionSandbox:
         connection.send(event)
         if not connection.poll(self.timeout_seconds + RESPONSE_GRACE_SECONDS):
             self.stop()
-            return Invocation(
-                error=f"Task timed out after {self.timeout_seconds:.2f} seconds",
-                duration_ms=(time.monotonic() - started) * 1000,
-            )
+            return self._failed(f"Task timed out after {self.timeout_seconds:.2f} seconds", started)
         try:
             outcome, value = connection.recv()
         except EOFError:  # the process died (out of memory, os._exit...)
             self.stop()
-            return Invocation(error="Runtime exited without providing a reason")
+            return self._failed("Runtime exited without providing a reason", started)
         elapsed = (time.monotonic() - started) * 1000
         return (
             Invocation(response=value, duration_ms=elapsed)
             if outcome == "ok"
             else Invocation(error=value, duration_ms=elapsed)
         )
+
+    def _failed(self, error: str, started: float) -> Invocation:
+        """An invocation the runtime ended, written to the function's log as Lambda does."""
+        log_path = self._args[-1]
+        if log_path:
+            with open(log_path, "a") as log:
+                log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {error}\n")
+        return Invocation(error=error, duration_ms=(time.monotonic() - started) * 1000)
 
     def stop(self) -> None:
         if self._connection is not None:

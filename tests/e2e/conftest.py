@@ -1,0 +1,77 @@
+"""The local runtime as the end-to-end tests drive it: from outside, over HTTP and the SQS API."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from automation_local.local_runtime import LocalRuntime
+from automation_local.order_tracker import FINAL_STATES, OrderState, OrderTracker
+from automation_shared.signing import signed_headers
+
+
+@pytest.fixture(scope="package")
+def runtime() -> Iterator[LocalRuntime]:
+    with LocalRuntime() as running:
+        yield running
+
+
+def http(runtime: LocalRuntime, method: str, path: str, document: Any = None) -> tuple[int, Any]:
+    """A signed request to the local HTTP API."""
+    assert runtime.http_api is not None
+    body = json.dumps(document).encode() if document is not None else b""
+    headers = {"content-type": "application/json", **signed_headers(runtime.webhook_secret, body)}
+    request = urllib.request.Request(  # noqa: S310 - the local API
+        f"{runtime.http_api.url}{path}", data=body or None, headers=headers, method=method
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read() or b"null")
+
+
+def tracker(runtime: LocalRuntime) -> OrderTracker:
+    assert runtime.stack is not None
+    return OrderTracker(
+        runtime.emulator.client("dynamodb"),
+        runtime.emulator.client("sqs"),
+        runtime.stack.outputs["OrdersTableName"],
+        [runtime.queue_url("OrderDeadLetterQueueUrl"), runtime.queue_url("ResultDeadLetterQueueUrl")],
+    )
+
+
+def wait_until_final(runtime: LocalRuntime, order_ids: list[str], timeout: float = 90) -> dict[str, OrderState]:
+    orders = tracker(runtime)
+    deadline = time.monotonic() + timeout
+    while True:
+        states = orders.states(order_ids)
+        if all(i in states and states[i].status in FINAL_STATES for i in order_ids):
+            return states
+        assert time.monotonic() < deadline, f"not final in {timeout} s: {states}"
+        time.sleep(0.5)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 90, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
+        time.sleep(0.5)
+
+
+def queue_depth(runtime: LocalRuntime, output: str) -> int:
+    attributes = runtime.emulator.client("sqs").get_queue_attributes(
+        QueueUrl=runtime.queue_url(output),
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return sum(int(v) for v in attributes.values())

@@ -1,0 +1,45 @@
+"""The demo load's plan: every task type and priority, the failing share split over the fates."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from automation_local.demo_plan import Fate, plan
+from automation_local.sample_orders import WEB_TASK_TYPES
+from automation_shared.contracts import OrderMessage, Priority, TaskType
+
+SITE = "http://127.0.0.1:9"
+
+
+def test_orders_cover_every_task_type_and_priority() -> None:
+    orders = plan(72, 0.0, seed=1, site_url=SITE)
+    pairs = {(o.document["taskType"], o.document["priority"]) for o in orders}
+    assert pairs == {(t.value, p.value) for t in TaskType for p in Priority}
+
+
+def test_the_fail_rate_is_the_share_of_failing_orders_split_over_the_three_fates() -> None:
+    orders = plan(2000, 0.2, seed=3, site_url=SITE)
+    fates = Counter(o.fate for o in orders)
+    assert fates[Fate.SUCCEEDS] == 1600
+    assert [fates[f] for f in (Fate.RETRIED, Fate.ESCALATED, Fate.DEAD_LETTERED)] == [134, 133, 133]
+
+
+def test_webhook_orders_satisfy_the_contract_and_poison_does_not() -> None:
+    for planned in plan(200, 0.3, seed=5, site_url=SITE):
+        if planned.through_webhook:
+            assert OrderMessage.model_validate(planned.document).orderId == planned.order_id
+        else:
+            assert planned.fate is Fate.DEAD_LETTERED and not isinstance(planned.document["payload"], dict)
+
+
+def test_failing_web_orders_point_at_pages_that_fail_on_cue() -> None:
+    for planned in plan(300, 0.5, seed=9, site_url=SITE):
+        if planned.fate in (Fate.RETRIED, Fate.ESCALATED):
+            assert planned.document["taskType"] in {t.value for t in WEB_TASK_TYPES}
+            folder = "fail-once" if planned.fate is Fate.RETRIED else "down"
+            assert planned.document["payload"]["url"] == f"{SITE}/{folder}/{planned.order_id}"
+
+
+def test_the_same_seed_gives_the_same_orders_and_another_seed_others() -> None:
+    assert plan(50, 0.2, seed=7, site_url=SITE) == plan(50, 0.2, seed=7, site_url=SITE)
+    assert plan(50, 0.2, seed=7, site_url=SITE) != plan(50, 0.2, seed=8, site_url=SITE)
