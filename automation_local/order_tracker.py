@@ -53,14 +53,16 @@ class OrderTracker:
             request: dict[str, Any] = {
                 self._table: {
                     "Keys": [{"id": {"S": f"order#{i}"}} for i in order_ids[start : start + BATCH_GET_LIMIT]],
-                    "ProjectionExpression": "orderId, #status, retryCount",
+                    # The key, not `orderId`: an order written straight to the queue gets a
+                    # status record from the worker's updates only.
+                    "ProjectionExpression": "id, #status, retryCount",
                     "ExpressionAttributeNames": {"#status": "status"},
                 }
             }
             while request:
                 answer = self._dynamodb.batch_get_item(RequestItems=request)
                 for item in answer["Responses"].get(self._table, []):
-                    states[item["orderId"]["S"]] = OrderState(
+                    states[item["id"]["S"].removeprefix("order#")] = OrderState(
                         item["status"]["S"], int(item.get("retryCount", {}).get("N", "0"))
                     )
                 request = answer.get("UnprocessedKeys") or {}
