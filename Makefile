@@ -5,6 +5,7 @@
 PYTHON ?= python3.13
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 export PYENV_VERSION ?= 3.13.0
@@ -13,7 +14,7 @@ export SAM_CLI_BIN := $(abspath $(SAM))
 
 .PHONY: run test lint typecheck build validate schemas events snapshot venv clean
 
-venv: $(VENV)/.installed $(SAM_VENV)/.installed
+venv: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements/dev.txt src/shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,13 @@ $(VENV)/.installed: requirements/dev.txt src/shared/requirements.txt pyproject.t
 $(SAM_VENV)/.installed: requirements/sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	touch $@
+
+# checkov in its own environment too: it pins boto3 and packaging versions that
+# conflict with the application's boto3 and pytest (requirements/checkov.txt).
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
 	touch $@
 
 ## run: the backbone on this machine (embedded emulator), from template.yaml
@@ -61,4 +69,4 @@ snapshot: venv
 	$(BIN)/python -m automation_local.snapshot
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache
