@@ -11,6 +11,7 @@ SAM := $(SAM_VENV)/bin/sam
 export PYENV_VERSION ?= 3.13.0
 export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_BIN := $(abspath $(SAM))
+export CHECKOV_BIN := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
 .PHONY: run test lint typecheck build validate schemas events snapshot venv clean
 
