@@ -22,17 +22,17 @@ $(VENV)/.installed: requirements/dev.txt src/shared/requirements.txt pyproject.t
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt -e .
 	touch $@
 
-# aws-sam-cli in its own environment: it pins boto3 and pydantic versions of its own.
-$(SAM_VENV)/.installed: requirements/sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
-	touch $@
-
 # checkov in its own environment too: it pins boto3 and packaging versions that
 # conflict with the application's boto3 and pytest (requirements/checkov.txt).
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
+	touch $@
+
+# aws-sam-cli in its own environment: it pins boto3 and pydantic versions of its own.
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
 	touch $@
 
 ## run: the backbone on this machine (embedded emulator), from template.yaml
