@@ -5,19 +5,28 @@
 PYTHON ?= python3.13
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 export PYENV_VERSION ?= 3.13.0
 export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_BIN := $(abspath $(SAM))
+export CHECKOV_BIN := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
 .PHONY: run soak test lint typecheck build validate schemas events snapshot venv clean
 
-venv: $(VENV)/.installed $(SAM_VENV)/.installed
+venv: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements/dev.txt src/shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt -e .
+	touch $@
+
+# checkov in its own environment too: it pins boto3 and packaging versions that
+# conflict with the application's boto3 and pytest (requirements/checkov.txt).
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
 	touch $@
 
 # aws-sam-cli in its own environment: it pins boto3 and pydantic versions of its own.
@@ -65,4 +74,4 @@ snapshot: venv
 	$(BIN)/python -m automation_local.snapshot
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -198,3 +198,21 @@ def test_every_ssm_parameter_of_the_original_is_exported(cfn_template: dict[str,
     }
     prefix = "/${ProjectName}/${Environment}"
     assert {prefix + name for name in SSM_NAMES} <= names
+
+
+def test_log_groups_are_encrypted_by_the_stack_key_which_lets_logs_use_it_for_exactly_them(
+    cfn_template: dict[str, Any],
+) -> None:
+    resources = cfn_template["Resources"]
+    # GIVEN every log group of the stack
+    log_groups = resources_of_type(cfn_template, "AWS::Logs::LogGroup")
+    # THEN each is encrypted with the stack's key
+    for name, log_group in log_groups.items():
+        assert ref_target(log_group["Properties"]["KmsKeyId"]) == "EncryptionKey", name
+    # AND the key policy lets CloudWatch Logs use the key for those log groups and no others
+    statements = resources["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
+    logs_service = {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}
+    [logs] = [s for s in statements if s["Principal"].get("Service") == logs_service]
+    allowed = {_sub_text(arn) for arn in logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]}
+    arn_prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+    assert allowed == {arn_prefix + _sub_text(g["Properties"]["LogGroupName"]) for g in log_groups.values()}

@@ -1,0 +1,163 @@
+"""The three roles' permissions, exactly: every (action, resource) each role is allowed.
+
+The matrix below is the least-privilege truth, read from what the code calls (src/):
+a role that gains or loses an action or a resource fails the test. A resource is named
+by the logical id it refers to (Ref, GetAtt, `${X.Arn}` in a Sub, or an SSM parameter
+named by its path); a resource outside the template (the integration secrets you
+create) by its Sub pattern with the account and region prefix cut off.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.template.cfn import as_list, ref_target, resources_of_type, role_statements
+
+ROLES = ("WebhookRole", "WorkerRole", "FeedbackRole")
+
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# Powertools Idempotency (reserve, read, complete, clear) and the order status records.
+TABLE_READ_WRITE = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+# What an SQS event source mapping polls with, through the consuming function's role.
+CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+# A producer to a KMS-encrypted queue (or topic, or SSE-KMS bucket) needs both; a consumer
+# and a reader of the KMS-encrypted webhook secret need Decrypt (mission.md, correction 4).
+KEY_USE = {"kms:GenerateDataKey", "kms:Decrypt"}
+READ_SECRET = {"secretsmanager:GetSecretValue"}
+
+SECRET = "secretsmanager:secret:${ProjectName}/${Environment}/"
+PERPLEXITY_KEY = SECRET + "${PerplexityApiKeySecretName}-??????"
+LINKEDIN_TOKEN = SECRET + "${LinkedInAccessTokenSecretName}-??????"
+TELEGRAM_TOKEN = SECRET + "${TelegramBotTokenSecretName}-??????"
+
+# resource -> actions, per role.
+EXPECTED: dict[str, dict[str, set[str]]] = {
+    "WebhookRole": {
+        "OrderQueue": {"sqs:SendMessage"},
+        "EncryptionKey": KEY_USE,  # send orders; read the webhook secret
+        "WebhookSecret": READ_SECRET,
+        "OrdersTable": TABLE_READ_WRITE,  # acceptance clears a refused order's records
+        "WebhookLogGroup": LOGS,
+        "*": TRACING,
+    },
+    "WorkerRole": {
+        "OrderQueue": CONSUME,
+        "ResultQueue": {"sqs:SendMessage", "sqs:GetQueueAttributes"},  # attributes: system-health
+        "OrderDeadLetterQueue": {"sqs:GetQueueAttributes"},  # system-health
+        "ResultDeadLetterQueue": {"sqs:GetQueueAttributes"},  # system-health
+        "EncryptionKey": KEY_USE,  # read orders; send results
+        PERPLEXITY_KEY: READ_SECRET,  # perplexity-summary
+        LINKEDIN_TOKEN: READ_SECRET,  # scheduled-linkedin
+        "OrdersTable": TABLE_READ_WRITE - {"dynamodb:DeleteItem"},  # never clears a record
+        "WorkerLogGroup": LOGS,
+        "*": TRACING,
+    },
+    "FeedbackRole": {
+        "ResultQueue": CONSUME,
+        "OrderQueue": {"sqs:SendMessage"},  # requeue
+        "EncryptionKey": KEY_USE,  # read results; send orders; publish alerts; archive
+        "AlertTopic": {"sns:Publish"},  # escalate
+        "ArchiveBucket/*": {"s3:PutObject"},  # archive
+        TELEGRAM_TOKEN: READ_SECRET,  # notify
+        PERPLEXITY_KEY: READ_SECRET,  # enhance
+        "TelegramChatsParameter": {"ssm:GetParameter"},  # notify: chat per user
+        "OrdersTable": TABLE_READ_WRITE,  # clears its reservation when an action fails
+        "FeedbackLogGroup": LOGS,
+        "*": TRACING,
+    },
+}
+
+# Actions that AWS authorises on no resource narrower than "*", and why.
+WILDCARD_ONLY_ACTIONS = {
+    "xray:PutTraceSegments": "X-Ray defines no resource type for it (resource-level permissions unsupported)",
+    "xray:PutTelemetryRecords": "X-Ray defines no resource type for it (resource-level permissions unsupported)",
+}
+
+ARN_PREFIX = re.compile(r"^arn:\$\{AWS::Partition\}:([a-z0-9-]+):\$\{AWS::Region\}:\$\{AWS::AccountId\}:")
+ARN_OF_LOGICAL_ID = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
+
+
+def _ssm_parameters_by_path(cfn: dict[str, Any]) -> dict[str, str]:
+    """`ssm:parameter<path>` -> logical id, for the SSM parameters the template creates."""
+    paths = {}
+    for logical_id, parameter in resources_of_type(cfn, "AWS::SSM::Parameter").items():
+        name = parameter["Properties"]["Name"]
+        path = name["Fn::Sub"] if isinstance(name, dict) else name
+        paths[f"ssm:parameter{path}"] = logical_id
+    return paths
+
+
+def resource_label(cfn: dict[str, Any], resource: Any) -> str:
+    """The logical id a statement's resource refers to, else its Sub text without the ARN prefix."""
+    target = ref_target(resource)
+    if target is not None:
+        return target
+    if resource == "*":
+        return "*"
+    sub = resource["Fn::Sub"] if isinstance(resource, dict) else None
+    if not isinstance(sub, str):
+        raise AssertionError(f"unexpected resource form: {resource!r}")
+    label = ARN_PREFIX.sub(r"\1:", ARN_OF_LOGICAL_ID.sub(r"\1", sub))
+    return _ssm_parameters_by_path(cfn).get(label, label)
+
+
+def granted(cfn: dict[str, Any], role: str) -> set[tuple[str, str]]:
+    """Every (action, resource) the role's Allow statements grant."""
+    return {
+        (action, resource_label(cfn, resource))
+        for statement in role_statements(cfn, role)
+        if statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+
+
+def expected(role: str) -> set[tuple[str, str]]:
+    return {(action, resource) for resource, actions in EXPECTED[role].items() for action in actions}
+
+
+def test_the_matrix_covers_exactly_the_three_roles(cfn_template: dict[str, Any]) -> None:
+    assert set(resources_of_type(cfn_template, "AWS::IAM::Role")) == set(ROLES) == set(EXPECTED)
+
+
+def test_no_policy_is_attached_from_outside_the_roles(cfn_template: dict[str, Any]) -> None:
+    standalone = resources_of_type(cfn_template, "AWS::IAM::Policy")
+    standalone |= resources_of_type(cfn_template, "AWS::IAM::ManagedPolicy")
+    assert standalone == {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_policies_are_all_their_permissions(cfn_template: dict[str, Any], role: str) -> None:
+    # Plain Allow statements in the role itself, so `granted` reads the whole truth: no
+    # managed policy, boundary, condition or Not* element.
+    properties = cfn_template["Resources"][role]["Properties"]
+    assert set(properties) == {"RoleName", "AssumeRolePolicyDocument", "Policies", "Tags"}
+    for statement in role_statements(cfn_template, role):
+        assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, statement
+        assert statement["Effect"] == "Allow", statement
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_grants_exactly_the_expected_matrix(cfn_template: dict[str, Any], role: str) -> None:
+    actual = granted(cfn_template, role)
+    gained = sorted(actual - expected(role))
+    lost = sorted(expected(role) - actual)
+    assert (gained, lost) == ([], []), f"{role}: gained {gained}, lost {lost}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_wildcard_resource_where_aws_allows_a_narrower_one(cfn_template: dict[str, Any], role: str) -> None:
+    on_any_resource = {action for action, resource in granted(cfn_template, role) if resource == "*"}
+    assert on_any_resource <= set(WILDCARD_ONLY_ACTIONS)
+    assert all("*" not in action for action, _ in granted(cfn_template, role))
+
+
+def test_matrix_resources_exist_in_the_template(cfn_template: dict[str, Any]) -> None:
+    # Guards the matrix itself: a logical id here must be a resource of the stack.
+    logical_ids = set(cfn_template["Resources"])
+    named = {resource.split("/")[0] for role in EXPECTED.values() for resource in role}
+    assert {r for r in named if ":" not in r and r != "*"} <= logical_ids
