@@ -203,9 +203,12 @@ class EventSourcePoller:
             self.stats.add(deleted=len(answer.get("Successful", [])))
 
     def _drop_filtered_out(self, sqs: Any, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        records = [sqs_record(m, self.configuration.queue_arn, self._region) for m in messages]
-        matching = [r for r in records if matches_filter_criteria(self.configuration.filter_criteria, r)]
-        filtered_out = [r for r in records if r not in matching]
+        matching: list[dict[str, Any]] = []
+        filtered_out: list[dict[str, Any]] = []
+        for message in messages:
+            record = sqs_record(message, self.configuration.queue_arn, self._region)
+            matches = matches_filter_criteria(self.configuration.filter_criteria, record)
+            (matching if matches else filtered_out).append(record)
         if filtered_out:
             self._delete(sqs, filtered_out)
             self.stats.add(filtered_out=len(filtered_out))

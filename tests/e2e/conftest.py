@@ -27,11 +27,9 @@ def http(runtime: LocalRuntime, method: str, path: str, document: Any = None) ->
     assert runtime.http_api is not None
     body = json.dumps(document).encode() if document is not None else b""
     headers = {"content-type": "application/json", **signed_headers(runtime.webhook_secret, body)}
-    request = urllib.request.Request(  # noqa: S310 - the local API
-        f"{runtime.http_api.url}{path}", data=body or None, headers=headers, method=method
-    )
+    request = urllib.request.Request(f"{runtime.http_api.url}{path}", data=body or None, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, json.loads(answer.read() or b"null")
     except urllib.error.HTTPError as refused:
         return refused.code, json.loads(refused.read() or b"null")

@@ -21,7 +21,7 @@ FAIL_RATE = 0.2
 
 def test_2000_orders_with_a_fifth_failing_all_end_where_planned_and_none_is_lost() -> None:
     command = Path(sys.executable).parent / "automation-local"
-    run = subprocess.run(  # noqa: S603 - the project's own console script
+    run = subprocess.run(
         [str(command), "--orders", str(ORDERS), "--fail-rate", str(FAIL_RATE), "--seed", "11", "--json"],
         cwd=REPO_ROOT,
         capture_output=True,

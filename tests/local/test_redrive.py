@@ -11,12 +11,11 @@ import pytest
 from automation_local.emulator import Emulator
 from automation_local.redrive import redrive
 
-
 # The emulator answers StartMessageMoveTask with a 500, which botocore would retry with backoff.
 ONE_ATTEMPT = {"mode": "standard", "max_attempts": 1}
 
 
-class Interrupted(Exception):
+class MoveInterruptedError(Exception):
     pass
 
 
@@ -50,10 +49,10 @@ def test_an_interrupted_redrive_resumes_without_loss_or_duplicates(emulator: Emu
     interrupting = emulator.client("sqs", retries=ONE_ATTEMPT)
 
     def interrupt(**_: object) -> None:
-        raise Interrupted
+        raise MoveInterruptedError
 
     interrupting.meta.events.register("before-call.sqs.DeleteMessageBatch", interrupt)
-    with pytest.raises(Interrupted):
+    with pytest.raises(MoveInterruptedError):
         redrive(interrupting, dead_letter, source, tmp_path)
     assert len(list(tmp_path.iterdir())) == 1, "the journal keeps what was sent"
     # AND a second run completes the move
