@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -86,12 +87,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"function logs in {runtime.log_dir}; a signed order with curl:\n{_curl_example(runtime)}\n")
         if args.serve:
             print(f"export AWS_ENDPOINT_URL={runtime.emulator.endpoint_url} to use the emulator. Ctrl-C stops.")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                print("\nstopping")
-            return 0
+            while True:
+                time.sleep(3600)
         show, finish = _progress_printer()
         summary = run_demo_load(
             runtime,
@@ -147,6 +144,17 @@ def _redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both stop the runtime cleanly (emulator, sandboxes, servers), also
+    when the shell started this in the background with SIGINT ignored."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="automation-local", description=__doc__.splitlines()[0])
     parser.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
@@ -170,7 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     redrive_command.add_argument("--journal-dir", default=".", help="where an interrupted move keeps its journal")
     redrive_command.set_defaults(command=_redrive)
     args = parser.parse_args(argv)
-    return int(args.command(args))
+    _stop_on_signals()
+    try:
+        return int(args.command(args))
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -142,9 +142,13 @@ class EventSourcePoller:
             self._threads.append(thread)
         return self
 
+    def signal_stop(self) -> None:
+        """Asks every polling thread to stop once its current receive or invocation ends."""
+        self._stopping.set()
+
     def stop(self) -> None:
         """Stops polling; invocations under way finish first (their sandboxes then stop)."""
-        self._stopping.set()
+        self.signal_stop()
         for thread in self._threads:
             thread.join()
         self._threads.clear()

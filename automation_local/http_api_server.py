@@ -19,6 +19,7 @@ import queue
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -87,9 +88,8 @@ class SandboxPool:
         return self._idle.get()
 
     def stop(self) -> None:
-        with self._lock:
-            for sandbox in self._all:
-                sandbox.stop()
+        with self._lock, ThreadPoolExecutor(max(1, len(self._all))) as stopping:
+            list(stopping.map(FunctionSandbox.stop, self._all))
 
 
 def _reply_of(invocation: Invocation) -> tuple[int, dict[str, str], bytes]:

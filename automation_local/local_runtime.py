@@ -12,7 +12,6 @@ and the template, so the runtime follows the template as it changes.
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -113,6 +112,7 @@ class LocalRuntime:
         self._exit_stack.enter_context(self.integrations)
         self._exit_stack.enter_context(self.site)
         self.http_api = self._exit_stack.enter_context(self._http_api())
+        self._exit_stack.callback(self.stop_polling)
         for logical_id, configuration in self._mappings().items():
             poller = EventSourcePoller(
                 configuration,
@@ -121,7 +121,6 @@ class LocalRuntime:
                 region=self.emulator.region,
             )
             self.pollers[logical_id] = poller
-            self._exit_stack.callback(poller.stop)
             if configuration.enabled:
                 poller.start()
 
@@ -180,7 +179,8 @@ class LocalRuntime:
         return {logical_id: poller.stats.as_dict() for logical_id, poller in self.pollers.items()}
 
     def stop_polling(self) -> None:
-        """Stops the pollers now (what disabling the mappings does on AWS)."""
+        """Stops every poller, all at once (what disabling the mappings does on AWS)."""
         for poller in self.pollers.values():
-            with contextlib.suppress(RuntimeError):
-                poller.stop()
+            poller.signal_stop()
+        for poller in self.pollers.values():
+            poller.stop()

@@ -25,6 +25,7 @@ from .lambda_runtime import LambdaContext, load_handler_module
 INIT_TIMEOUT_SECONDS = 10.0
 # Pipe and pickling latency on top of the function's timeout before it counts as timed out.
 RESPONSE_GRACE_SECONDS = 0.5
+STOP_GRACE_SECONDS = 0.5
 
 
 @dataclass
@@ -155,7 +156,8 @@ class FunctionSandbox:
             self._connection.close()
             self._connection = None
         if self._process is not None:
-            self._process.join(timeout=2)
+            # Lambda freezes and discards sandboxes; nothing in one needs a graceful exit.
+            self._process.join(timeout=STOP_GRACE_SECONDS)
             if self._process.is_alive():
                 self._process.kill()
                 self._process.join()
