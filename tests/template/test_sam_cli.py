@@ -26,14 +26,12 @@ def test_sam_validate_lint_accepts_the_template(sam_cli: str) -> None:
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
-def test_sam_build_builds_every_function_and_the_shared_layer(sam_cli: str, tmp_path: Path) -> None:
-    # WHEN sam build runs without a container into a scratch directory
-    result = _sam(sam_cli, "build", "--build-dir", str(tmp_path), "--cache-dir", str(tmp_path / "cache"))
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_sam_build_builds_every_function_and_the_shared_layer(sam_build_dir: Path) -> None:
+    # WHEN sam build runs without a container into a scratch directory (the fixture)
     # THEN each function has its handler and the layer carries the shared package for arm64
     for function in ("WebhookFunction", "WorkerFunction", "FeedbackFunction"):
-        assert (tmp_path / function / "app.py").is_file()
-        assert not (tmp_path / function / "automation_shared").exists(), "shared code must come from the layer"
-    layer = tmp_path / "SharedLayer" / "python"
+        assert (sam_build_dir / function / "app.py").is_file()
+        assert not (sam_build_dir / function / "automation_shared").exists(), "shared code must come from the layer"
+    layer = sam_build_dir / "SharedLayer" / "python"
     assert (layer / "automation_shared" / "contracts.py").is_file()
     assert list(layer.glob("pydantic_core/_pydantic_core.cpython-313-aarch64-linux-gnu.so"))
