@@ -35,3 +35,27 @@ def test_sam_build_builds_every_function_and_the_shared_layer(sam_build_dir: Pat
     layer = sam_build_dir / "SharedLayer" / "python"
     assert (layer / "automation_shared" / "contracts.py").is_file()
     assert list(layer.glob("pydantic_core/_pydantic_core.cpython-313-aarch64-linux-gnu.so"))
+
+
+def _pyc_flags(path: Path) -> int:
+    """PEP 552 flags of a .pyc: 0b01 hash-based, 0b10 checked against the source."""
+    return int.from_bytes(path.read_bytes()[4:8], "little")
+
+
+def test_sam_build_ships_bytecode_and_no_second_botocore(sam_build_dir: Path) -> None:
+    layer = sam_build_dir / "SharedLayer" / "python"
+    # THEN the layer has the Tracer's X-Ray SDK but not the runtime's SDK
+    assert (layer / "aws_xray_sdk").is_dir()
+    for package in ("boto3", "botocore", "s3transfer", "urllib3", "dateutil"):
+        assert not (layer / package).exists(), f"{package} is the runtime's; the layer must not shadow it"
+    # AND every module comes with bytecode Lambda can use as is (read-only, no mtime check)
+    compiled = [
+        layer / "pydantic" / "__pycache__" / "main.cpython-313.pyc",
+        layer / "automation_shared" / "__pycache__" / "contracts.cpython-313.pyc",
+    ]
+    for pyc in compiled:
+        assert pyc.is_file(), pyc
+        assert _pyc_flags(pyc) == 0b01, f"{pyc}: not unchecked-hash"
+    sources = [p for p in layer.rglob("*.py") if "__pycache__" not in p.parts]
+    uncompiled = [p for p in sources if not (p.parent / "__pycache__" / f"{p.stem}.cpython-313.pyc").is_file()]
+    assert not uncompiled, uncompiled[:5]
