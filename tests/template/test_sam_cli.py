@@ -12,6 +12,8 @@ from automation_local.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
+FUNCTIONS = ("WebhookFunction", "WorkerFunction", "FeedbackFunction")
+
 
 def _sam(sam_cli: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
@@ -29,7 +31,7 @@ def test_sam_validate_lint_accepts_the_template(sam_cli: str) -> None:
 def test_sam_build_builds_every_function_and_the_shared_layer(sam_build_dir: Path) -> None:
     # WHEN sam build runs without a container into a scratch directory (the fixture)
     # THEN each function has its handler and the layer carries the shared package for arm64
-    for function in ("WebhookFunction", "WorkerFunction", "FeedbackFunction"):
+    for function in FUNCTIONS:
         assert (sam_build_dir / function / "app.py").is_file()
         assert not (sam_build_dir / function / "automation_shared").exists(), "shared code must come from the layer"
     layer = sam_build_dir / "SharedLayer" / "python"
@@ -52,6 +54,7 @@ def test_sam_build_ships_bytecode_and_no_second_botocore(sam_build_dir: Path) ->
     compiled = [
         layer / "pydantic" / "__pycache__" / "main.cpython-313.pyc",
         layer / "automation_shared" / "__pycache__" / "contracts.cpython-313.pyc",
+        *(sam_build_dir / f / "__pycache__" / "app.cpython-313.pyc" for f in FUNCTIONS),
     ]
     for pyc in compiled:
         assert pyc.is_file(), pyc
