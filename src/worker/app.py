@@ -41,7 +41,9 @@ DEFAULT_TASK_TIMEOUT_SECONDS = 60.0
 SAFETY_MARGIN_SECONDS = 3.0
 
 logger = Logger()
-tracer = Tracer()
+# Patches botocore only: of what patch_all() would patch, the only library here (sqlite3,
+# requests and the database drivers are never used), without importing the others.
+tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics()
 # Every record of a batch (10 at most) starts at once: none waits for a worker thread.
 executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="task")
