@@ -151,6 +151,14 @@ def referenced(value: Any) -> set[str]:
     return set()
 
 
+def _plain(value: Any, template: dict[str, Any]) -> str | None:
+    """A variable's value as deployed with default parameters, where the template alone says it."""
+    if isinstance(value, str | int | float):
+        return str(value)
+    parameter = template.get("Parameters", {}).get(value.get("Ref", "")) if isinstance(value, dict) else None
+    return str(parameter["Default"]) if parameter and "Default" in parameter else None
+
+
 def load_artifacts(build_dir: Path, scratch: Path) -> Artifacts:
     from automation_local.sam_template import load_template  # samtranslator's YAML reader (CFN tags)
 
@@ -177,7 +185,7 @@ def load_artifacts(build_dir: Path, scratch: Path) -> Artifacts:
                 code_dir=build_dir / properties["CodeUri"],
                 handler_module=properties["Handler"].rsplit(".", 1)[0],
                 layers=tuple(sorted(referenced(defaults.get("Layers", [])) | referenced(properties.get("Layers", [])))),
-                variables={name: value if isinstance(value, str) else None for name, value in variables.items()},
+                variables={name: _plain(value, template) for name, value in variables.items()},
                 memory_mb=int(properties.get("MemorySize", defaults.get("MemorySize", 128))),
             )
     return Artifacts(build_dir, template, functions, layers, scratch)
