@@ -55,7 +55,7 @@ def table(figures: list[Figure], errors: dict[str, str]) -> str:
 
 def machine_line(info: dict[str, Any], mode: str) -> str:
     return (
-        f"{mode} run, {info['cpu']} ({info['arch']}), {info['cores']} cores, {info['memory_gib']} GiB, "
+        f"{mode} run on {info['cpu']} ({info['arch']}), {info['cores']} cores, {info['memory_gib']} GiB, "
         f"{info['os']}, Python {info['python']}, load average {info['load_average_1m']} at the start"
     )
 
