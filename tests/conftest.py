@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +36,24 @@ def sam_cli() -> str:
     if path is None:
         pytest.fail(f"SAM CLI not found at {candidate}: run the tests with `make test`")
     return path
+
+
+@pytest.fixture(scope="session")
+def sam_build_dir(sam_cli: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`sam build` (no container) into a scratch directory, once per session."""
+    build_dir = tmp_path_factory.mktemp("sam-build")
+    result = subprocess.run(
+        [sam_cli, "build", "--build-dir", str(build_dir), "--cache-dir", str(build_dir / "cache")],
+        cwd=REPO_ROOT,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"sam build failed:\n{result.stdout}{result.stderr}")
+    return build_dir
 
 
 @pytest.fixture(scope="session")

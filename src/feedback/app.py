@@ -9,8 +9,10 @@ calls of up to 10. Idempotent per result: a redelivered result is not acted on t
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
+from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -37,14 +39,15 @@ REQUEUE_BASE_DELAY_SECONDS = float(os.environ.get("REQUEUE_BASE_DELAY_SECONDS", 
 SAFETY_MARGIN_SECONDS = 2.0
 
 logger = Logger()
-tracer = Tracer()
+# Patches botocore only: of what patch_all() would patch, the only library here (sqlite3,
+# requests and the database drivers are never used), without importing the others.
+tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics()
 # The body is parsed in record_handler rather than by the processor's `model=`: every record
 # must reach the handler, so the batch's shared sender knows when all messages are in.
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 sqs = boto3.client("sqs")
-sns = boto3.client("sns")
-s3 = boto3.client("s3")
+s3 = boto3.client("s3")  # archive: the follow-up of most successes, so created with the rest
 dynamodb = boto3.client("dynamodb")
 status_store = OrderStatusStore(dynamodb, ORDERS_TABLE_NAME)
 persistence = DynamoDBPersistenceLayer(
@@ -58,6 +61,12 @@ class ActionNotDoneError(Exception):
     """The follow-up could not be completed now; the record returns to the queue."""
 
 
+@functools.cache
+def _sns() -> Any:
+    """The SNS client, created on first use: only escalations publish, and most batches have none."""
+    return boto3.client("sns")
+
+
 def _deadline() -> float:
     return batch_invocation.work_deadline(SAFETY_MARGIN_SECONDS)
 
@@ -65,7 +74,7 @@ def _deadline() -> float:
 async def _escalate(result: ResultMessage, reason: str) -> OrderState:
     subject = f"[{os.environ.get('ENVIRONMENT', 'dev')}] escalated {result.taskType} {result.status.value}"[:100]
     message = json.dumps({"reason": reason, "result": json.loads(result.to_json())}, indent=2)
-    await asyncio.to_thread(sns.publish, TopicArn=ALERT_TOPIC_ARN, Subject=subject, Message=message)
+    await asyncio.to_thread(_sns().publish, TopicArn=ALERT_TOPIC_ARN, Subject=subject, Message=message)
     return OrderState.ESCALATED
 
 

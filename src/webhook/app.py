@@ -36,7 +36,9 @@ ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
 WEBHOOK_SECRET_NAME = os.environ["WEBHOOK_SECRET_NAME"]
 
 logger = Logger()
-tracer = Tracer()
+# Patches botocore only: of what patch_all() would patch, the only library here (sqlite3,
+# requests and the database drivers are never used), without importing the others.
+tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 sqs = boto3.client("sqs")

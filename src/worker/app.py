@@ -42,7 +42,9 @@ DEFAULT_TASK_TIMEOUT_SECONDS = 60.0
 SAFETY_MARGIN_SECONDS = 3.0
 
 logger = Logger()
-tracer = Tracer()
+# Patches botocore only: of what patch_all() would patch, the only library here (sqlite3,
+# requests and the database drivers are never used), without importing the others.
+tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics()
 # Every record of a batch (10 at most) starts at once: none waits for a worker thread.
 executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="task")
@@ -96,24 +98,39 @@ def _attempt_key(order: OrderMessage) -> dict[str, object]:
     return {"orderId": order.orderId, "retryCount": order.retryCount or 0}
 
 
-async def _save_result(order: OrderMessage, result: ResultMessage, *, sent: bool) -> None:
+# The DynamoDB calls of a record run in worker threads (blocking I/O); calls that follow
+# each other are made in one hop, since each hop costs a thread handoff per record.
+
+
+def _save_result(order: OrderMessage, result: ResultMessage, *, sent: bool) -> None:
     stored = {"result": result.model_dump(mode="json", exclude_none=True), "sent": sent}
-    await asyncio.to_thread(persistence.save_success, _attempt_key(order), stored)
+    persistence.save_success(_attempt_key(order), stored)
+
+
+def _start_attempt(order: OrderMessage, millis_left: int) -> None:
+    """Claims the attempt (raises IdempotencyItemAlreadyExistsError if taken), then marks the order processing."""
+    persistence.save_inprogress(_attempt_key(order), millis_left)
+    status_store.transition(order.orderId, OrderState.PROCESSING)
+
+
+def _finish_attempt(order: OrderMessage, result: ResultMessage) -> None:
+    """After SQS took the result: the attempt is stored as sent and the order's status is final."""
+    _save_result(order, result, sent=True)
+    state = OrderState.SUCCEEDED if result.status in (ResultStatus.SUCCESS, ResultStatus.PARTIAL) else OrderState.FAILED
+    status_store.transition(order.orderId, state, lastResultStatus=result.status.value)
 
 
 async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMessage, bool]:
     """The attempt's result and whether it was sent before: runs the task only the first time."""
-    key = _attempt_key(order)
     try:
-        await asyncio.to_thread(persistence.save_inprogress, key, batch_invocation.millis_left())
+        await asyncio.to_thread(_start_attempt, order, batch_invocation.millis_left())
     except IdempotencyItemAlreadyExistsError as exists:
-        earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, key)
+        earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, _attempt_key(order))
         if earlier is None or earlier.status != "COMPLETED":
             raise AttemptInProgressError(order.orderId) from exists
         stored = earlier.response_json_as_dict()
         return ResultMessage.model_validate(stored["result"]), bool(stored.get("sent"))
 
-    await asyncio.to_thread(status_store.transition, order.orderId, OrderState.PROCESSING)
     started_ms = time.time() * 1000
     outcome = await _bounded_task(order)
     result = build_result(
@@ -127,7 +144,7 @@ async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMess
         node=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
     )
     # Stored before sending, so a failed send is retried without running the task again.
-    await _save_result(order, result, sent=False)
+    await asyncio.to_thread(_save_result, order, result, sent=False)
     return result, False
 
 
@@ -141,11 +158,7 @@ async def record_handler(record: SQSRecord) -> None:
             return
         if not await sender.send(result_message(result, message_id=record.message_id)):
             raise ResultNotSentError(order.orderId)
-        await _save_result(order, result, sent=True)
-        state = (
-            OrderState.SUCCEEDED if result.status in (ResultStatus.SUCCESS, ResultStatus.PARTIAL) else OrderState.FAILED
-        )
-        await asyncio.to_thread(status_store.transition, order.orderId, state, lastResultStatus=result.status.value)
+        await asyncio.to_thread(_finish_attempt, order, result)
         metrics.add_metric(name=f"Tasks{result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1)
     finally:
         await sender.release(record.message_id)

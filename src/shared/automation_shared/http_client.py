@@ -15,8 +15,6 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
-
 from .contracts import ResultStatus
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -36,6 +34,10 @@ class ExternalCallError(Exception):
 def api_access(secret_variable: str, base_url_variable: str, default_base_url: str) -> tuple[str, str]:
     """An API's key (from the secret named by `secret_variable`, cached) and its base URL
     (`base_url_variable` if set, so tests and the local run can point at a stand-in)."""
+    # Imported here, not at the top: most importers only need request() (url-monitoring,
+    # the web tasks) or ExternalCallError (every worker cold start), not secrets.
+    from aws_lambda_powertools.utilities import parameters
+
     key = parameters.get_secret(os.environ[secret_variable], max_age=SECRET_CACHE_SECONDS)
     return str(key), os.environ.get(base_url_variable, default_base_url).rstrip("/")
 

@@ -1,0 +1,153 @@
+"""Runs the built worker on batches of 10 orders inside a Lambda-like interpreter (a probe).
+
+Started by `benchmarks.worker_runs` as `python -S -E -B worker_batch.py <settings.json>`.
+SQS and DynamoDB are `benchmarks.fakes`; tasks are either processors that return at once
+("instant") or the real ones against `url` ("real"). Writes its figures as JSON to the
+settings' "out" file (stdout carries the function's own logs and metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BATCH = 10
+
+
+class Context:
+    """The Lambda context attributes Powertools and the worker read."""
+
+    def __init__(self, timeout_seconds: float, memory_mb: int) -> None:
+        self.function_name = "bench-worker"
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = memory_mb
+        self.invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-worker"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = "/aws/lambda/bench-worker"
+        self.log_stream_name = "bench"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def order(task_type: str, url: str) -> dict[str, Any]:
+    return {
+        "orderId": str(uuid.uuid4()),
+        "taskType": task_type,
+        "payload": {"url": url, "timeout": 30, "parameters": {"text": "Benchmarks measure; they do not guess."}},
+        "userId": "bench-user",
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "priority": "normal",
+        "retryCount": 0,
+        "correlationId": str(uuid.uuid4()),
+    }
+
+
+def sqs_event(bodies: list[str]) -> dict[str, Any]:
+    now = str(int(time.time() * 1000))
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": f"bench-{index}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": now,
+                    "SenderId": "AIDABENCH",
+                    "ApproximateFirstReceiveTimestamp": now,
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench-order-queue",
+                "awsRegion": "us-east-1",
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def main() -> None:
+    settings = json.loads(Path(sys.argv[1]).read_text())
+    sys.path[0:0] = settings["path"]
+    sys.path.append(settings["repo_root"])  # for benchmarks.fakes only, after everything Lambda has
+
+    import boto3
+
+    from benchmarks.fakes import FakeDynamoDb, FakeSqs
+
+    fakes: dict[str, Any] = {"sqs": FakeSqs(), "dynamodb": FakeDynamoDb()}
+    boto3.client = lambda service, *args, **kwargs: fakes[service]  # the worker's module-level clients
+
+    started = time.perf_counter()
+    import app  # the built handler module, as Lambda imports it
+
+    import_seconds = time.perf_counter() - started
+    from automation_shared.contracts import OrderMessage, ResultMessage, ResultStatus
+
+    if settings["tasks"] == "instant":
+
+        def instant(order: OrderMessage, deadline: float) -> Any:
+            return app.TaskOutcome(ResultStatus.SUCCESS, "done at once", {"bench": True})
+
+        app.processor_for = lambda task_type: instant
+
+    per_record, cpu_per_record, floor, failures, batch_seconds = [], [], [], 0, []
+    for round_number in range(settings["warmup"] + settings["batches"]):
+        bodies = [json.dumps(order(settings["task_type"], settings["url"])) for _ in range(BATCH)]
+        event = sqs_event(bodies)
+        context = Context(settings["timeout_seconds"], settings["memory_mb"])
+        sends_before = fakes["sqs"].calls["SendMessageBatch"]
+        started, cpu_started = time.perf_counter(), time.process_time()
+        response = app.lambda_handler(event, context)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        failures += len(response.get("batchItemFailures", []))
+        if round_number < settings["warmup"]:
+            continue
+        batch_seconds.append(elapsed)
+        per_record.append(elapsed / BATCH)
+        cpu_per_record.append(cpu / BATCH)
+        sent = fakes["sqs"].sent[-BATCH:]
+        if fakes["sqs"].calls["SendMessageBatch"] - sends_before != 1 or len(sent) != BATCH:
+            raise SystemExit("the batch's results did not leave in one SendMessageBatch")
+        # The floor for the same records: parse and validate the order, serialise a result.
+        results = [ResultMessage.model_validate_json(entry["MessageBody"]) for entry in sent]
+        started = time.perf_counter()
+        for body, result in zip(bodies, results, strict=True):
+            OrderMessage.model_validate_json(body)
+            result.model_dump_json(exclude_none=True)
+        floor.append((time.perf_counter() - started) / BATCH)
+
+    statuses = sorted({json.loads(entry["MessageBody"])["status"] for entry in fakes["sqs"].sent})
+    Path(settings["out"]).write_text(
+        json.dumps(
+            {
+                "import_seconds": import_seconds,
+                "per_record_seconds": statistics.median(per_record),
+                "cpu_per_record_seconds": statistics.median(cpu_per_record),
+                "floor_seconds": statistics.median(floor),
+                "batch_seconds": statistics.median(batch_seconds),
+                "batch_failures": failures,
+                "result_statuses": statuses,
+                "aws_calls_per_record": {
+                    name: count / (BATCH * (settings["warmup"] + settings["batches"]))
+                    for fake in fakes.values()
+                    for name, count in fake.calls.items()
+                },
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""`make bench` keeps working: one quick run on a fresh `sam build`, every figure present and sane.
+
+Timing goals are not asserted here (the table shows pass or miss): this checks the
+benchmark runs end to end and reports each key of bench/latest.json with a plausible value.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import main
+
+pytestmark = pytest.mark.slow
+
+FUNCTIONS = ("webhook", "worker", "feedback")
+PENDING = ("sends_per_order", "flow_ratio")
+
+
+def test_quick_bench_reports_every_figure(sam_build_dir: Path, tmp_path: Path) -> None:
+    output = tmp_path / "latest.json"
+    # WHEN the benchmark runs once in quick mode on the build
+    exit_code = main(["--quick", "--build-dir", str(sam_build_dir), "--output", str(output)])
+    report = json.loads(output.read_text())
+    assert exit_code == 0, report["errors"]
+    figures = {key: entry["value"] for key, entry in report["figures"].items()}
+
+    # THEN every key is there, judged against its goal, with a value in a sane range
+    expected = {
+        *(f"init_ratio.{f}" for f in FUNCTIONS),
+        *(f"zip_mb.{f}" for f in FUNCTIONS),
+        "worker_overhead_ratio",
+        "io_batch_ratio",
+        "kms_calls_per_day",
+        "worker_peak_rss_mb",
+        *PENDING,
+    }
+    assert set(figures) == expected
+    for function in FUNCTIONS:
+        assert 0.5 < figures[f"init_ratio.{function}"] < 50
+        assert 0 < figures[f"zip_mb.{function}"] < 250  # Lambda's limit, unzipped, is 250 MB
+    assert figures["worker_overhead_ratio"] > 0.5  # the worker does the floor's work and more
+    assert 0.95 < figures["io_batch_ratio"] < 10  # never faster than one 200 ms answer
+    assert 0 < figures["kms_calls_per_day"] < 86_400 / 60 * 20
+    assert 20 < figures["worker_peak_rss_mb"] < 512
+    for key in PENDING:
+        assert figures[key] is None
+        assert report["figures"][key]["status"] == "pending"
+    judged = {key: entry["status"] for key, entry in report["figures"].items() if key not in PENDING}
+    assert set(judged.values()) <= {"pass", "miss", "info"}
+    assert report["machine"]["cores"] >= 1

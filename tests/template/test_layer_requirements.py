@@ -1,0 +1,49 @@
+"""The shared layer's requirements are its whole closure, pinned, and leave the runtime's SDK out.
+
+src/Makefile installs src/shared/requirements.txt with --no-deps (so aws-xray-sdk does
+not bring a second botocore): a dependency missing from the list would be missing in
+Lambda. Checked against the development environment, which installs the same pins.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from automation_local.paths import SOURCE_DIR
+
+REQUIREMENTS = SOURCE_DIR / "shared" / "requirements.txt"
+# What the Lambda Python runtime ships: the layer must not carry these.
+RUNTIME_PACKAGES = {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six"}
+
+
+def _pinned() -> dict[str, str]:
+    pins = {}
+    for line in REQUIREMENTS.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            requirement = Requirement(line)
+            assert not requirement.extras, f"{line}: extras are not installed with --no-deps; list them"
+            (version,) = [spec.version for spec in requirement.specifier if spec.operator == "=="]
+            pins[canonicalize_name(requirement.name)] = version
+    return pins
+
+
+def test_every_dependency_of_the_layer_is_pinned_in_it_or_shipped_by_the_runtime() -> None:
+    pins = _pinned()
+    environment = {**default_environment(), "extra": ""}
+    for name, version in pins.items():
+        assert importlib.metadata.version(name) == version, f"{name}: run `make venv`"
+        for declared in importlib.metadata.requires(name) or []:
+            requirement = Requirement(declared)
+            if requirement.marker is not None and not requirement.marker.evaluate(environment):
+                continue
+            dependency = canonicalize_name(requirement.name)
+            assert dependency in pins or dependency in RUNTIME_PACKAGES, f"{name} needs {dependency}: pin it"
+
+
+def test_the_layer_leaves_the_runtime_sdk_out() -> None:
+    assert not RUNTIME_PACKAGES & _pinned().keys()
