@@ -5,6 +5,10 @@ Orders with a webhook-valid document are POSTed to the local HTTP API in signed 
 dead-letter ones are written straight into the order queue. The run then reads each
 order's state from outside (status records and DLQs) until every order is final or the
 timeout passes, showing progress, and returns a summary.
+
+Given a run state (see run_state), every submission's outcome is journaled, so a run
+started again after its runtime was killed sends only what had not been answered, then
+follows every order of the plan.
 """
 
 from __future__ import annotations
@@ -15,19 +19,21 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from automation_shared.signing import signed_headers
 
+from . import side_effects
 from .demo_plan import Fate, PlannedOrder, plan
 from .local_runtime import LocalRuntime
 from .order_tracker import FINAL_STATES, OrderState, OrderTracker
 
 SUBMIT_BATCH_SIZE = 10
 SUBMIT_CLIENTS = 4
-SUBMIT_ATTEMPTS = 5
+SUBMIT_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 5.0  # 8 attempts span ~16 s: longer than a killed webhook's reservation
 POLL_SECONDS = 1.0
 # Order statuses in a webhook answer that mean the order is in the queue.
 ACCEPTED = {"queued", "duplicate"}
@@ -51,6 +57,8 @@ class Summary:
     seconds: float = 0.0
     invocations: dict[str, int] = field(default_factory=dict)
     invocation_errors: dict[str, int] = field(default_factory=dict)
+    faults: dict[str, int] = field(default_factory=dict)  # dealt by the fault injection
+    duplicates: dict[str, int] = field(default_factory=dict)  # see side_effects.duplicates
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=False)
@@ -82,11 +90,11 @@ def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> dict[str,
         pending = [o for o in pending if o.order_id not in outcome]
         if not pending:
             return outcome
-        time.sleep(0.2 * 2**attempt)
+        time.sleep(min(MAX_BACKOFF_SECONDS, 0.2 * 2**attempt))
     return outcome | {o.order_id: "rejected" for o in pending}
 
 
-def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
+def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> dict[str, str]:
     sqs = runtime.emulator.client("sqs")
     for start in range(0, len(orders), 10):
         chunk = orders[start : start + 10]
@@ -94,6 +102,7 @@ def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
             QueueUrl=runtime.queue_url("OrderQueueUrl"),
             Entries=[{"Id": str(i), "MessageBody": json.dumps(o.document)} for i, o in enumerate(chunk)],
         )
+    return {o.order_id: "accepted" for o in orders}
 
 
 def _as_planned(order: PlannedOrder, state: OrderState) -> bool:
@@ -169,6 +178,43 @@ def progress_line(elapsed: float, summary: Summary, depths: dict[str, int]) -> s
     )
 
 
+def _duplicates(runtime: LocalRuntime, planned: list[PlannedOrder]) -> dict[str, int]:
+    assert runtime.stack is not None
+    return side_effects.duplicates(
+        planned,
+        runtime.integrations.telegram.requests,
+        runtime.site.requests,
+        side_effects.archived(runtime.emulator.client("s3"), runtime.stack.outputs["ArchiveBucketName"]),
+    )
+
+
+def _submit(
+    runtime: LocalRuntime, planned: list[PlannedOrder], clients: ThreadPoolExecutor
+) -> tuple[dict[str, str], list[Future[dict[str, str]]]]:
+    """Sends what the run state does not show as answered: the outcomes known now, and
+    futures of the rest (each journaled when it ends)."""
+    assert runtime.http_api is not None
+    state = runtime.state
+    known = state.submissions() if state else {}
+    to_inject = [o for o in planned if not o.through_webhook and o.order_id not in known]
+    if to_inject:
+        injected = _inject(runtime, to_inject)
+        known.update(injected)
+        if state:
+            state.record_submissions(injected)
+    through_webhook = [o for o in planned if o.through_webhook and o.order_id not in known]
+    batches = [through_webhook[i : i + SUBMIT_BATCH_SIZE] for i in range(0, len(through_webhook), SUBMIT_BATCH_SIZE)]
+    url, secret = runtime.http_api.url, runtime.webhook_secret
+
+    def submit(batch: list[PlannedOrder]) -> dict[str, str]:
+        outcome = _submit_batch(url, secret, batch)
+        if state:
+            state.record_submissions(outcome)
+        return outcome
+
+    return known, [clients.submit(submit, batch) for batch in batches]
+
+
 def run_demo_load(
     runtime: LocalRuntime,
     *,
@@ -178,7 +224,7 @@ def run_demo_load(
     timeout: float,
     progress: Callable[[str], None] | None = None,
 ) -> Summary:
-    assert runtime.http_api is not None and runtime.stack is not None
+    assert runtime.stack is not None
     started = time.monotonic()
     planned = plan(orders, fail_rate, seed, runtime.site.base_url)
     tracker = OrderTracker(
@@ -187,13 +233,8 @@ def run_demo_load(
         runtime.stack.outputs["OrdersTableName"],
         [runtime.queue_url("OrderDeadLetterQueueUrl"), runtime.queue_url("ResultDeadLetterQueueUrl")],
     )
-    _inject(runtime, [o for o in planned if not o.through_webhook])
-    through_webhook = [o for o in planned if o.through_webhook]
-    batches = [through_webhook[i : i + SUBMIT_BATCH_SIZE] for i in range(0, len(through_webhook), SUBMIT_BATCH_SIZE)]
-    submitted: dict[str, str] = {o.order_id: "accepted" for o in planned if not o.through_webhook}
-    url, secret = runtime.http_api.url, runtime.webhook_secret
     with ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client") as clients:
-        futures = [clients.submit(_submit_batch, url, secret, batch) for batch in batches]
+        submitted, futures = _submit(runtime, planned, clients)
         summary = Summary()
         finals: dict[str, OrderState] = {}
         while True:
@@ -213,4 +254,6 @@ def run_demo_load(
             if time.monotonic() - started > timeout:
                 break
             time.sleep(POLL_SECONDS)
+    summary.faults = runtime.faults.counts() if runtime.faults else {}
+    summary.duplicates = _duplicates(runtime, planned)
     return summary

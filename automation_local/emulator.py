@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from types import TracebackType
@@ -40,6 +41,15 @@ class Emulator:
         self.region = region
         self.log_path = Path(tempfile.gettempdir()) / f"automation-emulator-{self.port}.log"
         self._process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def at(cls, endpoint_url: str) -> Emulator:
+        """An emulator already running elsewhere (`python -m moto.server`, another runtime's),
+        used as is: not started, not stopped."""
+        parsed = urllib.parse.urlsplit(endpoint_url)
+        if not parsed.hostname or not parsed.port:
+            raise ValueError(f"{endpoint_url}: expected http://HOST:PORT")
+        return cls(parsed.hostname, parsed.port)
 
     @property
     def endpoint_url(self) -> str:

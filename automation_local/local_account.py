@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 from types import TracebackType
+from typing import Any
 
 from .emulator import Emulator
 from .local_stack import LocalStack
+from .run_state import RunState
 from .standins import LinkedInStandIn, PerplexityStandIn, TelegramStandIn
 
 # Names are the template parameters' defaults under {ProjectName}/{Environment}/.
@@ -40,13 +42,19 @@ def seed(emulator: Emulator, ssm_prefix: str, chats: dict[str, str] | None = Non
     )
 
 
+def stand_in_options(state: RunState | None, name: str) -> dict[str, Any]:
+    """A stand-in's port and journal: a fresh port and none without a run state."""
+    return {"port": state.port(name), "journal": state.journal(name)} if state else {}
+
+
 class LocalIntegrations:
     """Perplexity, LinkedIn and Telegram stand-ins; `environment` points the functions at them."""
 
-    def __init__(self) -> None:
-        self.perplexity = PerplexityStandIn(SECRETS["perplexity-api-key"])
-        self.linkedin = LinkedInStandIn(SECRETS["linkedin-access-token"])
-        self.telegram = TelegramStandIn(SECRETS["telegram-bot-token"])
+    def __init__(self, state: RunState | None = None) -> None:
+        """`state`: keep each stand-in's port and requests there (a restartable run)."""
+        self.perplexity = PerplexityStandIn(SECRETS["perplexity-api-key"], **stand_in_options(state, "perplexity"))
+        self.linkedin = LinkedInStandIn(SECRETS["linkedin-access-token"], **stand_in_options(state, "linkedin"))
+        self.telegram = TelegramStandIn(SECRETS["telegram-bot-token"], **stand_in_options(state, "telegram"))
         self._stack = ExitStack()
 
     @property

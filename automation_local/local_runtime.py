@@ -22,9 +22,11 @@ from typing import Any
 from . import local_account
 from .emulator import Emulator
 from .event_source_poller import EventSourcePoller, MappingConfiguration
+from .fault_injection import FaultPlan, FaultProxy
 from .http_api_server import HttpApiServer, SandboxPool, http_api_routes
 from .local_stack import LocalStack, deploy
 from .paths import BUILD_DIR, TEMPLATE_PATH
+from .run_state import RunState
 from .sam_template import load_template
 from .sandbox import FunctionSandbox
 from .stack_functions import LOGICAL_IDS, sandbox_for
@@ -65,11 +67,15 @@ class LocalRuntime:
         stack: LocalStack | None = None,
         function_overrides: dict[str, dict[str, str]] | None = None,
         log_dir: Path | None = None,
+        faults: FaultPlan | None = None,
+        state: RunState | None = None,
     ) -> None:
         """`emulator` and `stack`: run against ones already up (a restarted runtime);
         `function_overrides`: extra environment variables per function (`worker`, ...);
         `log_dir`: where each function's log goes (`<function>.log`), default a temporary
-        directory."""
+        directory; `faults`: faults to deal the functions (see fault_injection);
+        `state`: where the run keeps what a restarted runtime needs (see run_state): the
+        stack deployed before is used again, the stand-ins keep their ports and requests."""
         self.environment = environment
         self.built = built
         self.parameters = {**LOCAL_PARAMETERS, "Environment": environment, **(parameters or {})}
@@ -77,8 +83,11 @@ class LocalRuntime:
         self._owns_emulator = emulator is None
         self.stack = stack
         self.function_overrides = function_overrides or {}
-        self.integrations = local_account.LocalIntegrations()
-        self.site = ScriptedSite()
+        self.faults = faults
+        self.state = state
+        self.integrations = local_account.LocalIntegrations(state)
+        self.site = ScriptedSite(**local_account.stand_in_options(state, "site"))
+        self._fault_proxy: FaultProxy | None = None
         self.pollers: dict[str, EventSourcePoller] = {}
         self.http_api: HttpApiServer | None = None
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="automation-local-logs-"))
@@ -101,6 +110,8 @@ class LocalRuntime:
     def _start(self) -> None:
         if self._owns_emulator:
             self._exit_stack.enter_context(self.emulator)
+        if self.stack is None and self.state is not None and self.state.stack_path.exists():
+            self.stack = LocalStack.load(self.state.stack_path)
         if self.stack is None:
             self.stack = deploy(
                 self.emulator,
@@ -108,6 +119,10 @@ class LocalRuntime:
                 parameters=self.parameters,
                 built=self.built,
             )
+            if self.state is not None:
+                self.stack.save(self.state.stack_path)
+        if self.faults is not None:
+            self._fault_proxy = self._exit_stack.enter_context(FaultProxy(self.emulator.endpoint_url, self.faults))
         local_account.seed(self.emulator, self.stack.ssm_prefix)
         self._exit_stack.enter_context(self.integrations)
         self._exit_stack.enter_context(self.site)
@@ -134,7 +149,16 @@ class LocalRuntime:
         assert self.stack is not None
         stack = self.stack
         overrides = {**self.integrations.environment, **self.function_overrides.get(function, {})}
-        return lambda: sandbox_for(self.emulator, stack, function, overrides, self.built, self.log_dir)
+        fails_after_handler = None
+        if self.faults is not None and self._fault_proxy is not None:
+            # The functions reach AWS through the fault proxy; the runtime itself (the
+            # pollers, as Lambda's service) does not.
+            overrides["AWS_ENDPOINT_URL"] = self._fault_proxy.url
+            faults = self.faults
+            fails_after_handler = lambda: faults.strikes("handler-error")  # noqa: E731
+        return lambda: sandbox_for(
+            self.emulator, stack, function, overrides, self.built, self.log_dir, fails_after_handler
+        )
 
     def _http_api(self) -> HttpApiServer:
         template = load_template(BUILD_DIR / "template.yaml" if self.built else TEMPLATE_PATH)

@@ -18,7 +18,7 @@ import json
 import re
 import secrets
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,15 @@ class LocalStack:
     @property
     def ssm_prefix(self) -> str:
         return f"/{self.parameters['ProjectName']}/{self.parameters['Environment']}"
+
+    def save(self, path: Path) -> None:
+        """Kept beside a run (see run_state): the emulator cannot tell again which mappings
+        the template enables once they are all disabled there."""
+        path.write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, path: Path) -> LocalStack:
+        return cls(**json.loads(path.read_text()))
 
 
 def _zip_directory(directory: Path, prefix: str = "") -> bytes:

@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -20,8 +21,9 @@ from typing import Any
 
 from .lambda_runtime import LambdaContext, load_handler_module
 
-# Lambda gives a function's init (imports, module-level clients) 10 s of its own, apart
-# from the invocation's timeout.
+# Lambda gives a function's init (imports, module-level clients) 10 s of its own; an init
+# that takes longer is retried at the first invocation, under the function's timeout. Here
+# the same init goes on, within that timeout (a loaded machine can take over 10 s to import).
 INIT_TIMEOUT_SECONDS = 10.0
 # Pipe and pickling latency on top of the function's timeout before it counts as timed out.
 RESPONSE_GRACE_SECONDS = 0.5
@@ -59,14 +61,18 @@ def _serve(
         return
     connection.send(("ready", None))
     while True:
-        event = connection.recv()
-        if event is None:
+        request = connection.recv()
+        if request is None:
             return
+        event, fail_after_handler = request
         context = LambdaContext(
             function_name=function_name, timeout_seconds=timeout_seconds, memory_limit_in_mb=memory_mb
         )
         try:
-            connection.send(("ok", module.lambda_handler(event, context)))
+            response = module.lambda_handler(event, context)
+            if fail_after_handler:  # an injected fault (see fault_injection): the response is lost
+                raise RuntimeError("InjectedFault: the runtime failed after the handler returned")
+            connection.send(("ok", response))
         except Exception as error:  # what Lambda reports as an invocation error
             connection.send(("error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}"))
 
@@ -82,8 +88,11 @@ class FunctionSandbox:
         timeout_seconds: float,
         memory_mb: int,
         log_path: Path | None = None,
+        fails_after_handler: Callable[[], bool] | None = None,
     ) -> None:
-        """`log_path`: where the function's output goes (default: this process's)."""
+        """`log_path`: where the function's output goes (default: this process's);
+        `fails_after_handler`: asked before each invocation whether to fail it after its
+        handler returns (an injected fault)."""
         self.function = function
         self._args = (
             function,
@@ -95,6 +104,7 @@ class FunctionSandbox:
             str(log_path) if log_path else None,
         )
         self.timeout_seconds = timeout_seconds
+        self._fails_after_handler = fails_after_handler
         self._process: multiprocessing.process.BaseProcess | None = None
         self.cold_starts = 0
         self._connection: Connection | None = None
@@ -108,9 +118,9 @@ class FunctionSandbox:
         child.close()  # the child's copy is its own now: its exit then reads as EOF here
         self._connection = parent
         self.cold_starts += 1
-        if not parent.poll(INIT_TIMEOUT_SECONDS):
+        if not parent.poll(INIT_TIMEOUT_SECONDS + self.timeout_seconds):
             self.stop()
-            return Invocation(error=f"Init timed out after {INIT_TIMEOUT_SECONDS:.0f} seconds")
+            return self._failed(f"Init timed out after {INIT_TIMEOUT_SECONDS + self.timeout_seconds:.0f} seconds")
         try:
             outcome, value = parent.recv()
         except EOFError:
@@ -125,7 +135,7 @@ class FunctionSandbox:
         if isinstance(connection, Invocation):
             return connection
         started = time.monotonic()
-        connection.send(event)
+        connection.send((event, bool(self._fails_after_handler and self._fails_after_handler())))
         if not connection.poll(self.timeout_seconds + RESPONSE_GRACE_SECONDS):
             self.stop()
             return self._failed(f"Task timed out after {self.timeout_seconds:.2f} seconds", started)
@@ -141,13 +151,13 @@ class FunctionSandbox:
             else Invocation(error=value, duration_ms=elapsed)
         )
 
-    def _failed(self, error: str, started: float) -> Invocation:
+    def _failed(self, error: str, started: float | None = None) -> Invocation:
         """An invocation the runtime ended, written to the function's log as Lambda does."""
         log_path = self._args[-1]
         if log_path:
             with open(log_path, "a") as log:
                 log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {error}\n")
-        return Invocation(error=error, duration_ms=(time.monotonic() - started) * 1000)
+        return Invocation(error=error, duration_ms=(time.monotonic() - started) * 1000 if started else 0.0)
 
     def stop(self) -> None:
         if self._connection is not None:

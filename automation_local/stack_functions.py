@@ -3,6 +3,7 @@ environment, timeout and memory the deployed stack gives each function."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from .emulator import Emulator
@@ -26,6 +27,7 @@ def sandbox_for(
     overrides: dict[str, str],
     built: bool = False,
     log_dir: Path | None = None,
+    fails_after_handler: Callable[[], bool] | None = None,
 ) -> FunctionSandbox:
     name = function_name(stack, function)
     configuration = emulator.client("lambda").get_function(FunctionName=name)["Configuration"]
@@ -37,4 +39,5 @@ def sandbox_for(
         timeout_seconds=float(configuration["Timeout"]),
         memory_mb=int(configuration["MemorySize"]),
         log_path=log_dir / f"{function}.log" if log_dir else None,
+        fails_after_handler=fails_after_handler,
     )

@@ -1,7 +1,9 @@
 """Local stand-ins for the outside world: real HTTP servers on 127.0.0.1.
 
 Target sites for the worker's web tasks, and the Perplexity, Telegram and LinkedIn APIs.
-Each records the requests it answered, so tests and the local run can count side effects.
+Each records the requests it answered, so tests and the local run can count side effects;
+given a journal file, it also appends them there and reads back those of an earlier run
+(a local runtime restarted after a kill counts the side effects of both).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import contextlib
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -26,6 +29,14 @@ class RecordedRequest:
     def json(self) -> Any:
         return json.loads(self.body)
 
+    def to_line(self) -> str:
+        return json.dumps({**asdict(self), "body": self.body.decode("latin-1")})
+
+    @classmethod
+    def from_line(cls, line: str) -> RecordedRequest:
+        fields = json.loads(line)
+        return cls(**{**fields, "body": fields["body"].encode("latin-1")})
+
 
 @dataclass
 class Reply:
@@ -36,10 +47,16 @@ class Reply:
 
 
 class StandIn:
-    """A threaded HTTP server on a free loopback port; `answer` decides each reply."""
+    """A threaded HTTP server on a loopback port (a free one by default); `answer` decides
+    each reply; `journal`: a file that keeps the requests across runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, port: int = 0, journal: Path | None = None) -> None:
         self.requests: list[RecordedRequest] = []
+        self._journal = journal
+        if journal is not None and journal.exists():
+            for line in journal.read_text().splitlines():
+                with contextlib.suppress(ValueError):  # a line cut short by a kill
+                    self.requests.append(RecordedRequest.from_line(line))
         self._lock = threading.Lock()
         stand_in = self
 
@@ -47,8 +64,7 @@ class StandIn:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = RecordedRequest(self.command, self.path, dict(self.headers), self.rfile.read(length))
-                with stand_in._lock:
-                    stand_in.requests.append(request)
+                stand_in._record(request)
                 reply = stand_in.answer(request)
                 time.sleep(reply.delay_seconds)
                 self.send_response(reply.status)
@@ -63,7 +79,7 @@ class StandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -73,6 +89,13 @@ class StandIn:
 
     def answer(self, request: RecordedRequest) -> Reply:
         raise NotImplementedError
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+            if self._journal is not None:
+                with self._journal.open("a") as journal:
+                    journal.write(request.to_line() + "\n")
 
     def requests_to(self, path_prefix: str) -> list[RecordedRequest]:
         with self._lock:
@@ -98,8 +121,8 @@ class StandIn:
 class TargetSite(StandIn):
     """Pages by path; unknown paths answer 404."""
 
-    def __init__(self, pages: dict[str, Reply] | None = None) -> None:
-        super().__init__()
+    def __init__(self, pages: dict[str, Reply] | None = None, **options: Any) -> None:
+        super().__init__(**options)
         self.pages = dict(pages or {})
 
     def answer(self, request: RecordedRequest) -> Reply:
@@ -116,9 +139,9 @@ class ScriptedSite(StandIn):
 
     PAGE = b"<html><head><title>Local page</title></head><body><p>Served by the local runtime.</p></body></html>"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._asked: set[str] = set()
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._asked: set[str] = {r.path.split("?")[0] for r in self.requests}
 
     def answer(self, request: RecordedRequest) -> Reply:
         path = request.path.split("?")[0]
@@ -135,8 +158,8 @@ class ScriptedSite(StandIn):
 class PerplexityStandIn(StandIn):
     """POST /chat/completions with a bearer key: answers with a deterministic completion."""
 
-    def __init__(self, api_key: str) -> None:
-        super().__init__()
+    def __init__(self, api_key: str, **options: Any) -> None:
+        super().__init__(**options)
         self.api_key = api_key
 
     def answer(self, request: RecordedRequest) -> Reply:
@@ -150,8 +173,8 @@ class PerplexityStandIn(StandIn):
 class TelegramStandIn(StandIn):
     """POST /bot<token>/sendMessage: accepts messages for the right token."""
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
+    def __init__(self, token: str, **options: Any) -> None:
+        super().__init__(**options)
         self.token = token
 
     def answer(self, request: RecordedRequest) -> Reply:
@@ -164,8 +187,8 @@ class TelegramStandIn(StandIn):
 class LinkedInStandIn(StandIn):
     """POST /rest/posts with a bearer token: answers 201 with the post id header's body."""
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
+    def __init__(self, token: str, **options: Any) -> None:
+        super().__init__(**options)
         self.token = token
 
     def answer(self, request: RecordedRequest) -> Reply:

@@ -129,6 +129,12 @@ async def _act(result: ResultMessage, record_id: str) -> OrderState:
             return await _archive(result)
 
 
+def _set_status(result: ResultMessage, state: OrderState) -> None:
+    """The order's final status; a requeued order's was set when it was requeued."""
+    if state is not OrderState.REQUEUED:
+        status_store.transition(result.orderId, state)
+
+
 async def record_handler(record: SQSRecord) -> None:
     try:
         result = ResultMessage.model_validate_json(record.body)
@@ -139,7 +145,10 @@ async def record_handler(record: SQSRecord) -> None:
         except IdempotencyItemAlreadyExistsError as exists:
             earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, key)
             if earlier is not None and earlier.status == "COMPLETED":
-                return  # acted on before
+                # Acted on before. The order's status is set again: the invocation that acted
+                # may have ended between recording the act and setting the status.
+                await asyncio.to_thread(_set_status, result, OrderState(earlier.response_json_as_dict()["state"]))
+                return
             raise ActionNotDoneError(f"result of {result.orderId} is being handled elsewhere") from exists
         try:
             state = await _act(result, record.message_id)
@@ -147,8 +156,7 @@ async def record_handler(record: SQSRecord) -> None:
             await asyncio.to_thread(persistence.delete_record, key, error)
             raise
         await asyncio.to_thread(persistence.save_success, key, {"state": state.value})
-        if state is not OrderState.REQUEUED:
-            await asyncio.to_thread(status_store.transition, result.orderId, state)
+        await asyncio.to_thread(_set_status, result, state)
         metrics.add_metric(
             name=f"FollowUp{(result.followUpAction or 'archive').title()}", unit=MetricUnit.Count, value=1
         )

@@ -15,7 +15,7 @@ from automation_local.local_stack import LocalStack
 from automation_local.standins import PerplexityStandIn, TelegramStandIn
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import OutgoingMessage, result_message
-from automation_shared.order_status import OrderStatusStore
+from automation_shared.order_status import OrderState, OrderStatusStore
 from tests.functions.handlers import context_for, loaded_handler
 from tests.functions.queues import Queue, counted_batches, refused_entries
 
@@ -206,6 +206,24 @@ def test_a_result_arriving_twice_is_acted_on_once(
     again = feedback.lambda_handler(event, context_for("feedback"))
     assert again["batchItemFailures"] == []
     assert len(telegram.requests) == before + 1
+
+
+def test_a_redelivered_result_sets_the_status_an_ended_invocation_did_not(
+    feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn, status_store: OrderStatusStore
+) -> None:
+    # GIVEN a result acted on (notified) whose invocation ended before setting the status
+    result = make_result("notify")
+    queued_order(status_store, result.orderId)
+    event, failed = deliver(feedback, queues, [result])
+    assert failed == set()
+    status_store.transition(result.orderId, OrderState.SUCCEEDED)
+    before = len(telegram.requests)
+    # WHEN the same record is delivered again
+    again = feedback.lambda_handler(event, context_for("feedback"))
+    # THEN the order is final again, without a second notification
+    assert again["batchItemFailures"] == []
+    assert (status_store.get(result.orderId) or {})["status"] == "notified"
+    assert len(telegram.requests) == before
 
 
 def test_a_refused_requeue_is_reported_and_done_on_redelivery(
