@@ -40,7 +40,7 @@ def verify(secret: str, headers: dict[str, str], body: bytes, now: float | None 
     given = lowered.get(SIGNATURE_HEADER, "")
     if not timestamp or not given:
         raise SignatureError("missing X-Signature-Timestamp or X-Signature header")
-    # ASCII digits only, and few enough for int(): str.isdigit() also takes "²" and "١".
+    # ASCII digits only, and few enough for int(): str.isdigit() also takes "²" and Arabic-Indic digits.
     if not UNIX_SECONDS.fullmatch(timestamp):
         raise SignatureError("X-Signature-Timestamp must be unix seconds")
     skew = abs((time.time() if now is None else now) - int(timestamp))
