@@ -16,6 +16,9 @@ from automation_local.local_stack import LocalStack, deploy
 from automation_local.paths import REPO_ROOT
 from automation_local.sam_template import load_template, translate
 
+# The handler fixtures, shared by tests/functions and tests/fuzz (one definition, one session).
+pytest_plugins = ["tests.functions.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def sam_template() -> dict[str, Any]:

@@ -56,9 +56,13 @@ def _raw_body() -> bytes:
 
 
 def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    try:
+        body = _raw_body()
+    except ValueError:  # binascii.Error or non-ASCII: API Gateway encodes correctly, other callers may not
+        return problem(400, "Malformed body", "isBase64Encoded is set but the body is not base64")
     secret = parameters.get_secret(WEBHOOK_SECRET_NAME, max_age=SECRET_CACHE_SECONDS)
     try:
-        verify(str(secret), dict(app.current_event.headers), _raw_body())
+        verify(str(secret), dict(app.current_event.headers), body)
     except SignatureError as refused:
         metrics.add_metric(name="UnauthenticatedRequests", unit=MetricUnit.Count, value=1)
         return problem(401, "Unauthenticated", str(refused))

@@ -16,17 +16,10 @@ from automation_local.standins import PerplexityStandIn, TelegramStandIn
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import OutgoingMessage, result_message
 from automation_shared.order_status import OrderState, OrderStatusStore
-from tests.functions.handlers import context_for, loaded_handler
+from tests.functions.handlers import context_for
 from tests.functions.queues import Queue, counted_batches, refused_entries
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def feedback(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[Any]:
-    # Requeued orders visible at once for the assertions.
-    with loaded_handler(emulator, "feedback", **integration_urls, REQUEUE_BASE_DELAY_SECONDS="0") as module:
-        yield module
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 
 from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack
-from tests.functions.handlers import loaded_handler
 from tests.functions.queues import Queue, counted_batches, refused_entries
 from tests.functions.webhook_client import WebhookClient
 
@@ -29,18 +28,6 @@ def new_order(**fields: Any) -> dict[str, Any]:
         "userId": "user-42",
         **fields,
     }
-
-
-@pytest.fixture(scope="module")
-def webhook_module(emulator: Emulator, local_stack: LocalStack) -> Iterator[Any]:
-    with loaded_handler(emulator, "webhook") as module:
-        yield module
-
-
-@pytest.fixture
-def client(emulator: Emulator, webhook_module: Any) -> WebhookClient:
-    secret = emulator.client("secretsmanager").get_secret_value(SecretId="automation/dev/webhook-secret")
-    return WebhookClient(webhook_module, secret["SecretString"])
 
 
 @pytest.fixture
@@ -94,10 +81,10 @@ CONTRACT_BREAKS = {
 
 @pytest.mark.parametrize("request_args, status", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_bad_requests_are_refused_and_nothing_is_enqueued(
-    client: WebhookClient, order_queue: Callable[[], list[Any]], request_args: dict[str, Any], status: int
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]], request_args: dict[str, Any], status: int
 ) -> None:
     # WHEN the bad request arrives
-    reply = client.post(**request_args)
+    reply = webhook_client.post(**request_args)
     # THEN it is refused with a problem document and the order queue stays empty
     assert reply.status == status, reply.json
     assert reply.headers["Content-Type"] == "application/problem+json"
@@ -107,19 +94,19 @@ def test_bad_requests_are_refused_and_nothing_is_enqueued(
 
 @pytest.mark.parametrize("document, path", CONTRACT_BREAKS.values(), ids=CONTRACT_BREAKS.keys())
 def test_each_contract_rule_broken_is_a_422_naming_the_field(
-    client: WebhookClient, order_queue: Callable[[], list[Any]], document: dict[str, Any], path: str
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]], document: dict[str, Any], path: str
 ) -> None:
     document = {k: v for k, v in document.items() if v is not None}
-    reply = client.post(document)
+    reply = webhook_client.post(document)
     assert reply.status == 422
     assert path in [error["path"] for error in reply.json["errors"]], reply.json
     assert order_queue() == []
 
 
 def test_one_bad_order_in_a_batch_refuses_the_whole_batch_with_its_index(
-    client: WebhookClient, order_queue: Callable[[], list[Any]]
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
 ) -> None:
-    reply = client.post([new_order(), new_order(payload={"timeout": 1})])
+    reply = webhook_client.post([new_order(), new_order(payload={"timeout": 1})])
     assert reply.status == 422
     assert [e["path"] for e in reply.json["errors"]] == ["[1].payload.timeout"]
     assert order_queue() == []
@@ -127,10 +114,10 @@ def test_one_bad_order_in_a_batch_refuses_the_whole_batch_with_its_index(
 
 # ------------------------------------------------------------------ accepted orders
 def test_a_signed_order_is_queued_with_its_attributes_and_status(
-    client: WebhookClient, order_queue: Callable[[], list[Any]]
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
 ) -> None:
     # WHEN a valid order without orderId and timestamp is posted
-    reply = client.post(new_order(priority="high"))
+    reply = webhook_client.post(new_order(priority="high"))
     # THEN it is accepted with a generated UUIDv4
     assert reply.status == 202, reply.json
     order_id = reply.json["orderId"]
@@ -147,15 +134,15 @@ def test_a_signed_order_is_queued_with_its_attributes_and_status(
         "CorrelationId": order_id,
     }
     # AND its status reads back as queued
-    status = client.get(order_id)
+    status = webhook_client.get(order_id)
     assert status.status == 200
     assert status.json["status"] == "queued" and status.json["orderId"] == order_id
 
 
 def test_a_batch_goes_out_as_one_send_message_batch(
-    client: WebhookClient, order_queue: Callable[[], list[Any]], send_batch_calls: list[int]
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]], send_batch_calls: list[int]
 ) -> None:
-    reply = client.post([new_order(userId=f"user-{i}") for i in range(10)])
+    reply = webhook_client.post([new_order(userId=f"user-{i}") for i in range(10)])
     assert reply.status == 202
     assert [o["status"] for o in reply.json["orders"]] == ["queued"] * 10
     assert send_batch_calls == [10]
@@ -165,12 +152,12 @@ def test_a_batch_goes_out_as_one_send_message_batch(
 
 
 def test_the_same_deduplication_id_returns_the_first_order_and_sends_once(
-    client: WebhookClient, order_queue: Callable[[], list[Any]]
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
 ) -> None:
     dedup = f"invoice-{uuid.uuid4()}"
-    first = client.post(new_order(deduplicationId=dedup))
-    again = client.post(new_order(deduplicationId=dedup, userId="someone-else"))
-    in_one_batch = client.post([new_order(deduplicationId=dedup), new_order(deduplicationId=dedup)])
+    first = webhook_client.post(new_order(deduplicationId=dedup))
+    again = webhook_client.post(new_order(deduplicationId=dedup, userId="someone-else"))
+    in_one_batch = webhook_client.post([new_order(deduplicationId=dedup), new_order(deduplicationId=dedup)])
     assert first.status == 202 and first.json["status"] == "queued"
     assert again.status == 202 and again.json == {"orderId": first.json["orderId"], "status": "duplicate"}
     assert [o["orderId"] for o in in_one_batch.json["orders"]] == [first.json["orderId"]] * 2
@@ -178,34 +165,34 @@ def test_the_same_deduplication_id_returns_the_first_order_and_sends_once(
 
 
 def test_the_same_order_id_without_deduplication_id_is_sent_once(
-    client: WebhookClient, order_queue: Callable[[], list[Any]]
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
 ) -> None:
     order_id = str(uuid.uuid4())
-    assert client.post(new_order(orderId=order_id)).json == {"orderId": order_id, "status": "queued"}
-    assert client.post(new_order(orderId=order_id)).json == {"orderId": order_id, "status": "duplicate"}
+    assert webhook_client.post(new_order(orderId=order_id)).json == {"orderId": order_id, "status": "queued"}
+    assert webhook_client.post(new_order(orderId=order_id)).json == {"orderId": order_id, "status": "duplicate"}
     assert len(order_queue()) == 1
 
 
 def test_a_partly_refused_batch_names_exactly_the_orders_to_retry(
-    client: WebhookClient, webhook_module: Any, order_queue: Callable[[], list[Any]]
+    webhook_client: WebhookClient, webhook_module: Any, order_queue: Callable[[], list[Any]]
 ) -> None:
     # GIVEN SQS refuses the second entry of the batch
     orders = [new_order(deduplicationId=f"d-{uuid.uuid4()}") for _ in range(3)]
     with refused_entries(webhook_module.sqs, lambda index, _: index == 1):
-        reply = client.post(orders)
+        reply = webhook_client.post(orders)
     # THEN the reply is 207 with that one order failed and the other two queued
     assert reply.status == 207
     assert [o["status"] for o in reply.json["orders"]] == ["queued", "failed", "queued"]
     queued = {json.loads(m["Body"])["orderId"] for m in order_queue()}
     assert queued == {reply.json["orders"][0]["orderId"], reply.json["orders"][2]["orderId"]}
     # AND the failed order left no record behind, so sending it again queues it
-    assert client.get(reply.json["orders"][1]["orderId"]).status == 404
-    retried = client.post(orders[1])
+    assert webhook_client.get(reply.json["orders"][1]["orderId"]).status == 404
+    retried = webhook_client.post(orders[1])
     assert retried.status == 202 and retried.json["status"] == "queued"
     assert len(order_queue()) == 1
 
 
-def test_get_refuses_unsigned_and_unknown_orders(client: WebhookClient) -> None:
-    assert client.get(str(uuid.uuid4()), sign=False).status == 401
-    assert client.get(str(uuid.uuid4())).status == 404
-    assert client.get("not-an-id").status == 400
+def test_get_refuses_unsigned_and_unknown_orders(webhook_client: WebhookClient) -> None:
+    assert webhook_client.get(str(uuid.uuid4()), sign=False).status == 401
+    assert webhook_client.get(str(uuid.uuid4())).status == 404
+    assert webhook_client.get("not-an-id").status == 400

@@ -19,7 +19,7 @@ from automation_local.local_stack import LocalStack
 from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply, TargetSite
 from automation_shared.contracts import OrderMessage, ResultMessage, TaskType
 from automation_shared.messages import order_message
-from tests.functions.handlers import context_for, loaded_handler
+from tests.functions.handlers import context_for
 from tests.functions.queues import Queue, counted_batches, refused_entries
 
 pytestmark = pytest.mark.slow
@@ -45,12 +45,6 @@ def site() -> Iterator[TargetSite]:
     }
     with TargetSite(pages) as running:
         yield running  # type: ignore[misc]
-
-
-@pytest.fixture(scope="module")
-def worker(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[Any]:
-    with loaded_handler(emulator, "worker", **integration_urls) as module:
-        yield module
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ class WebhookClient:
     module: ModuleType
     secret: str
 
-    def _call(self, event: dict[str, Any]) -> Reply:
+    def send(self, event: dict[str, Any]) -> Reply:
+        """Any HTTP API event, as API Gateway would pass it."""
         response = self.module.lambda_handler(event, context_for("webhook"))
         return Reply(response["statusCode"], response.get("headers", {}), json.loads(response["body"] or "null"))
 
@@ -43,11 +44,11 @@ class WebhookClient:
         if sign:
             all_headers |= signed_headers(self.secret, body, now=time.time() + skew_seconds)
         all_headers |= headers or {}
-        return self._call(http_api_event("POST", "/orders", route_key="POST /orders", headers=all_headers, body=body))
+        return self.send(http_api_event("POST", "/orders", route_key="POST /orders", headers=all_headers, body=body))
 
     def get(self, order_id: str, *, sign: bool = True) -> Reply:
         headers = signed_headers(self.secret, b"") if sign else {}
-        return self._call(
+        return self.send(
             http_api_event(
                 "GET",
                 f"/orders/{order_id}",

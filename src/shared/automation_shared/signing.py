@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 TIMESTAMP_HEADER = "x-signature-timestamp"
 SIGNATURE_HEADER = "x-signature"
 MAX_CLOCK_SKEW_SECONDS = 300
 _PREFIX = "sha256="
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 class SignatureError(Exception):
@@ -38,11 +40,13 @@ def verify(secret: str, headers: dict[str, str], body: bytes, now: float | None 
     given = lowered.get(SIGNATURE_HEADER, "")
     if not timestamp or not given:
         raise SignatureError("missing X-Signature-Timestamp or X-Signature header")
-    if not timestamp.isdigit():
+    # ASCII digits only, and few enough for int(): str.isdigit() also takes "²" and Arabic-Indic digits.
+    if not UNIX_SECONDS.fullmatch(timestamp):
         raise SignatureError("X-Signature-Timestamp must be unix seconds")
     skew = abs((time.time() if now is None else now) - int(timestamp))
     if skew > MAX_CLOCK_SKEW_SECONDS:
         raise SignatureError(f"X-Signature-Timestamp is more than {MAX_CLOCK_SKEW_SECONDS} s from now")
     # Constant-time comparison: no timing hint about how much of a forged signature matched.
-    if not hmac.compare_digest(signature(secret, timestamp, body), given):
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a forger may send.
+    if not hmac.compare_digest(signature(secret, timestamp, body).encode(), given.encode(errors="surrogatepass")):
         raise SignatureError("X-Signature does not match the request")

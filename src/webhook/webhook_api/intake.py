@@ -47,7 +47,11 @@ def parse_orders(body: bytes) -> tuple[list[OrderMessage], bool]:
         raise IntakeError(413, f"Body larger than {MAX_BODY_BYTES} bytes")
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError as error:  # nested deeper than the parser recurses
+        raise IntakeError(400, "Malformed JSON", [{"path": "(body)", "message": "nested too deeply"}]) from error
+    except ValueError as error:
+        # Not UTF-8, not JSON, or a number longer than int() converts (4,300 digits); the
+        # first two are subclasses (UnicodeDecodeError, JSONDecodeError), the last is not.
         raise IntakeError(400, "Malformed JSON", [{"path": "(body)", "message": str(error)}]) from error
     is_batch = isinstance(document, list)
     raw_orders = document if is_batch else [document]

@@ -1,0 +1,34 @@
+"""Hypothesis profiles for the fuzz tests, and the count of examples each one ran.
+
+`ci` (the default, used by `make test`) runs a fixed number of examples derandomized: the
+same inputs on every run, so a failure in CI reproduces locally and a green run means the
+same thing twice; no example database, since CI machines keep nothing between runs.
+`deep` (HYPOTHESIS_PROFILE=deep) explores: ten times the examples, new ones each run, and
+failures kept in .hypothesis/ to replay first next time.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from tests.fuzz.example_counts import EXAMPLES_RUN
+
+# Every example drives a real handler against the emulator: timings vary with the machine's
+# load, so no per-example deadline (a timed assertion would be flaky, not a finding).
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, database=None)
+settings.register_profile(
+    "deep", max_examples=600, deadline=None, database=DirectoryBasedExampleDatabase(".hypothesis/examples")
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if EXAMPLES_RUN:
+        terminalreporter.section("fuzz examples run")
+        for name, count in sorted(EXAMPLES_RUN.items()):
+            terminalreporter.write_line(f"{count:6d}  {name}")
+        terminalreporter.write_line(f"{sum(EXAMPLES_RUN.values()):6d}  in all")
