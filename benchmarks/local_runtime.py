@@ -15,8 +15,10 @@ worker runs them and feedback acts on their results.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from automation_local.demo_load import SUBMIT_BATCH_SIZE, Summary, run_demo_load
@@ -29,6 +31,16 @@ from .registry import Figure, Goal, measurement
 SEED = 5
 SQS_SEND_CALLS = ("sqs:SendMessage", "sqs:SendMessageBatch")
 REFERENCE_BATCH = 10  # messages per SendMessageBatch / ReceiveMessage / DeleteMessageBatch
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc; None elsewhere."""
+    stat = Path(f"/proc/{pid}/stat")
+    if pid is None or not stat.exists():
+        return None
+    # Fields 14 and 15 (utime, stime) in clock ticks; the name field (2) may hold spaces.
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _run_load(runtime: LocalRuntime, orders: int, timeout: float) -> Summary:
@@ -72,9 +84,10 @@ def local_runtime_flow(bench: Bench) -> list[Figure]:
     log_dir.mkdir()
     with LocalRuntime(log_dir=log_dir) as runtime:
         runtime.emulator.reset_api_calls()  # the count covers the load, not the stack's deployment
+        emulator_cpu_before, load_started = _cpu_seconds(runtime.emulator.pid), time.monotonic()
         summary = _run_load(runtime, orders, timeout=bench.runs(1800, 600))
         calls: Counter[str] = runtime.emulator.api_calls()
-        invocations = summary.invocations
+        emulator_cpu_after, load_seconds = _cpu_seconds(runtime.emulator.pid), time.monotonic() - load_started
         runtime.stop_polling()  # idle pollers' long polls would share the emulator with the reference
         reference = emulator_sqs_throughput(runtime.emulator, rounds=bench.runs(300, 30))
 
@@ -82,8 +95,16 @@ def local_runtime_flow(bench: Bench) -> list[Figure]:
     all_calls = sum(calls.values())
     busiest = ", ".join(f"{call} {count / orders:.1f}" for call, count in calls.most_common(3))
     orders_per_second = orders / summary.seconds
-    worker = invocations.get("WorkerOrderQueueMapping", 0)
-    feedback = invocations.get("FeedbackResultQueueMapping", 0)
+    worker = summary.invocations.get("WorkerOrderQueueMapping", 0)
+    feedback = summary.invocations.get("FeedbackResultQueueMapping", 0)
+    worker_errors = summary.invocation_errors.get("WorkerOrderQueueMapping", 0)
+    feedback_errors = summary.invocation_errors.get("FeedbackResultQueueMapping", 0)
+    # How much of the run the emulator (one process, one core at most) spent computing.
+    emulator_busy = (
+        f"; emulator CPU {(emulator_cpu_after - emulator_cpu_before) / load_seconds:.0%} of the run"
+        if emulator_cpu_before is not None and emulator_cpu_after is not None
+        else ""
+    )
     return [
         Figure(
             "sends_per_order",
@@ -92,7 +113,7 @@ def local_runtime_flow(bench: Bench) -> list[Figure]:
             detail=(
                 f"{sends} send calls at the emulator ({calls['sqs:SendMessageBatch']} SendMessageBatch,"
                 f" {calls['sqs:SendMessage']} SendMessage) / {orders} orders POSTed {SUBMIT_BATCH_SIZE} a request;"
-                f" {worker} worker and {feedback} feedback invocations"
+                f" {worker} worker and {feedback} feedback invocations ({worker_errors} and {feedback_errors} failed)"
             ),
         ),
         Figure(
@@ -103,7 +124,7 @@ def local_runtime_flow(bench: Bench) -> list[Figure]:
                 f"{orders_per_second:.1f} orders/s ({orders} orders, first POST to all final: {summary.seconds:.1f} s)"
                 f" / {reference:.0f} msg/s (one client's SendMessageBatch + ReceiveMessage + DeleteMessageBatch"
                 f" of {REFERENCE_BATCH} on a scratch queue of the same emulator, after the load);"
-                f" the load made {all_calls / orders:.1f} emulator calls per order ({busiest}, ...)"
+                f" the load made {all_calls / orders:.1f} emulator calls per order ({busiest}, ...){emulator_busy}"
             ),
         ),
     ]
