@@ -76,8 +76,9 @@ snapshot: venv
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache
 
-## bench: cold start, package size, per-record cost and KMS calls of the `sam build` output
-## against their goals; prints the table and writes bench/latest.json (BENCH_ARGS=--quick: fewer runs)
+## bench: cold start, package size, per-record cost and KMS calls of the `sam build` output, and
+## send calls per order and end-to-end flow of a local-runtime run, against their goals; prints
+## the table and writes bench/latest.json (BENCH_ARGS=--quick: fewer runs)
 .PHONY: bench
 bench: build
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

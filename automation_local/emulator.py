@@ -2,11 +2,13 @@
 
 A real HTTP server in a child process (not patched functions), so every boto3 client,
 the functions' included, talks to it through `AWS_ENDPOINT_URL` exactly as it would talk
-to AWS. It is stopped when the context exits, on Ctrl-C included.
+to AWS. It is stopped when the context exits, on Ctrl-C included. The server counts the
+API calls it answers (`api_calls()`, see emulator_server.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,15 +17,19 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
 import boto3
 from botocore.config import Config
 
+from .emulator_server import API_CALLS_PATH
+
 REGION = "us-east-1"
 # moto accepts any credentials; fixed ones keep the emulator from reading a real profile.
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the directory holding automation_local
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -52,6 +58,11 @@ class Emulator:
         return cls(parsed.hostname, parsed.port)
 
     @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (for measuring what it costs)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
@@ -78,9 +89,11 @@ class Emulator:
 
     def start(self, timeout: float = 30.0) -> Emulator:
         log = self.log_path.open("wb")
-        env = {**os.environ, **self.client_environment()}
+        # The server module is this checkout's, wherever the interpreter's site-packages point.
+        python_path = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        env = {**os.environ, **self.client_environment(), "PYTHONPATH": python_path}
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter running moto
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            [sys.executable, "-m", "automation_local.emulator_server", "-H", self.host, "-p", str(self.port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -96,6 +109,17 @@ class Emulator:
                 time.sleep(0.1)
         self.stop()
         raise TimeoutError(f"emulator did not answer on {self.endpoint_url} within {timeout} s")
+
+    def api_calls(self) -> Counter[str]:
+        """API calls the emulator answered since it started or since `reset_api_calls()`,
+        by `service:Action` (e.g. `sqs:SendMessageBatch`; REST APIs by method, `s3:PUT`)."""
+        with urllib.request.urlopen(f"{self.endpoint_url}{API_CALLS_PATH}", timeout=10) as answer:  # noqa: S310
+            return Counter(json.loads(answer.read()))
+
+    def reset_api_calls(self) -> None:
+        request = urllib.request.Request(f"{self.endpoint_url}{API_CALLS_PATH}", method="DELETE")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the emulator's http URL
+            pass
 
     def stop(self) -> None:
         if self._process is None:
