@@ -102,8 +102,7 @@ def _throttling(target: str | None, content_type: str) -> Forwarded:
     """The throttling error of the request's protocol, as botocore parses it."""
     if target:  # JSON protocols: SQS, DynamoDB, SSM, Secrets Manager, KMS...
         body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded (injected)"}).encode()
-        headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-query-error", "Throttling;Sender")]
-        return Forwarded(400, headers, body)
+        return Forwarded(400, [("Content-Type", "application/x-amz-json-1.0")], body)
     if content_type.startswith("application/x-www-form-urlencoded"):  # query protocol: SNS
         body = (
             b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"

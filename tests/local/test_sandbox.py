@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from automation_local.sandbox import FunctionSandbox
 
 
-def _function(tmp_path: Path, body: str) -> FunctionSandbox:
+def _function(tmp_path: Path, body: str, **options: Any) -> FunctionSandbox:
     code = tmp_path / "probe"
     code.mkdir()
     (code / "app.py").write_text(body)
     return FunctionSandbox(
-        "probe", code, {"PROBE_SETTING": "from-the-stack"}, function_name="probe", timeout_seconds=1, memory_mb=128
+        "probe",
+        code,
+        {"PROBE_SETTING": "from-the-stack"},
+        function_name="probe",
+        memory_mb=128,
+        **{"timeout_seconds": 1, **options},
     )
 
 
@@ -60,3 +66,35 @@ def test_a_handler_that_outlives_its_timeout_is_killed_and_the_next_call_starts_
         assert sandbox.invoke({}).response == 1  # a new sandbox: module state started over
     finally:
         sandbox.stop()
+
+
+def test_an_injected_fault_fails_the_invocation_after_its_handler_ran(tmp_path: Path) -> None:
+    # GIVEN a sandbox told to fail its first invocation after the handler returns
+    decisions = iter([True, False])
+    sandbox = _function(
+        tmp_path,
+        "CALLS = []\ndef lambda_handler(event, context):\n    CALLS.append(1)\n    return len(CALLS)\n",
+        fails_after_handler=lambda: next(decisions),
+    )
+    try:
+        # WHEN it is invoked twice
+        failed, answered = sandbox.invoke({}), sandbox.invoke({})
+    finally:
+        sandbox.stop()
+    # THEN the first is an invocation error, though its handler ran (the second counts 2)
+    assert failed.error is not None and "InjectedFault" in failed.error
+    assert answered.response == 2
+
+
+def test_an_init_longer_than_10_s_goes_on_within_the_invocation_timeout(tmp_path: Path) -> None:
+    # GIVEN a function whose init takes 10.5 s (Lambda retries such an init under the function's timeout)
+    sandbox = _function(
+        tmp_path,
+        "import time\ntime.sleep(10.5)\ndef lambda_handler(event, context):\n    return 'ready'\n",
+        timeout_seconds=3,
+    )
+    try:
+        invocation = sandbox.invoke({})
+    finally:
+        sandbox.stop()
+    assert invocation.error is None and invocation.response == "ready"

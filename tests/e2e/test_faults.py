@@ -1,0 +1,103 @@
+"""Faults on the way, and the runtime itself killed: no order lost, none completed twice.
+
+Both run the console script as a user would (`--fault`, `--emulator-url`, `--state-dir`)
+and read the JSON summary on its last line; side effects are counted at the stand-ins
+(Telegram messages, page reads) and in the archive bucket."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automation_local.emulator import Emulator
+from automation_local.paths import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+COMMAND = str(Path(sys.executable).parent / "automation-local")
+FAULTS = {"sqs-send-error": 0.1, "sqs-partial-batch": 0.2, "throttle": 0.05, "handler-error": 0.1}
+
+
+def summary_of(run: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    lines = run.stdout.strip().splitlines()
+    assert lines, run.stderr[-3000:]
+    print(lines[-1])  # the figures, for the record (pytest -s)
+    return dict(json.loads(lines[-1]))
+
+
+def run_command(*arguments: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COMMAND, *arguments, "--json"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_faults_dealt_to_every_function_lose_no_order_and_complete_none_twice() -> None:
+    # GIVEN a run whose functions meet refused and partly failed sends, throttling and failed invocations
+    faults = [argument for name, rate in FAULTS.items() for argument in ("--fault", f"{name}={rate}")]
+    # WHEN 150 orders go through it, a fifth made to fail
+    run = run_command("--orders", "150", "--fail-rate", "0.2", "--seed", "5", *faults)
+    # THEN every fault was dealt, and every order ended once
+    summary = summary_of(run)
+    assert set(summary["faults"]) >= set(FAULTS), summary["faults"]
+    assert summary["lost"] == 0
+    assert summary["rejected"] == 0
+    assert summary["completed"] + summary["escalated"] + summary["dead_lettered"] == summary["submitted"]
+    assert summary["duplicates"] == {"notifications": 0, "archives": 0, "repeated_task_runs": 0}
+    assert run.returncode == 0
+
+
+# Results a feedback batch can have in flight when its sandbox is killed: MaximumConcurrency
+# (3 locally) x BatchSize (10).
+FEEDBACK_RECORDS_IN_FLIGHT = 30
+
+
+@pytest.mark.parametrize("killed", ["runtime", "runtime-and-sandboxes"])
+def test_the_runtime_killed_mid_run_and_started_again_loses_no_order(tmp_path: Path, killed: str) -> None:
+    state = tmp_path / "state"
+    telegram_journal = state / "telegram.requests.jsonl"
+    with Emulator() as emulator:
+        arguments = ("--emulator-url", emulator.endpoint_url, "--state-dir", str(state))
+        # GIVEN a run of 200 orders against an emulator of its own
+        first = subprocess.Popen(
+            [COMMAND, *arguments, "--orders", "200", "--fail-rate", "0.2", "--seed", "3"],
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the runtime, its sandboxes and stand-ins
+        )
+        try:
+            # WHEN the runtime (alone, or with the sandboxes it started) is killed once orders are completing
+            deadline = time.monotonic() + 600
+            while not telegram_journal.exists() or len(telegram_journal.read_text().splitlines()) < 20:
+                assert first.poll() is None, "the first run ended before it could be killed"
+                assert time.monotonic() < deadline, "no orders completed in time"
+                time.sleep(0.5)
+        finally:
+            if killed == "runtime":
+                first.kill()  # its sandboxes finish what they run, then find no one to answer
+            else:
+                os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
+        # ... and started again with the same state, against the same emulator
+        second = run_command(*arguments)
+    # THEN it carries the same orders on, and every one ends
+    summary = summary_of(second)
+    assert summary["submitted"] == 200
+    assert summary["lost"] == 0
+    assert summary["completed"] + summary["escalated"] + summary["dead_lettered"] == summary["submitted"]
+    assert summary["duplicates"]["archives"] == 0
+    if killed == "runtime":
+        assert summary["duplicates"]["notifications"] == 0
+    else:
+        # A sandbox killed between Telegram's answer and recording the act cannot know the
+        # message went out: the redelivered result sends it again (at least once). Only
+        # results in flight at the kill can be sent twice.
+        assert summary["duplicates"]["notifications"] <= FEEDBACK_RECORDS_IN_FLIGHT
