@@ -17,8 +17,8 @@ import pytest
 from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack
 from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply, ScriptedSite, TargetSite
-from automation_shared.contracts import OrderMessage, ResultMessage, TaskType
-from automation_shared.messages import OutgoingMessage, order_message
+from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage, TaskType
+from automation_shared.messages import OutgoingMessage, order_message, result_message
 from automation_shared.sqs_batches import MAX_MESSAGE_BYTES
 from tests.functions.handlers import context_for, loaded_handler
 from tests.functions.queues import Queue, counted_batches, refused_entries
@@ -213,6 +213,52 @@ def test_result_data_too_large_for_a_message_goes_to_s3_and_the_message_points_t
     # AND the small result keeps its data in the message as before
     small_result = ResultMessage.model_validate_json(messages[small.orderId]["Body"])
     assert small_result.result.dataPointer is None and (small_result.result.data or {})["statusCode"] == 200
+
+
+DATA_BOUND = 256_000  # the contract's maximum of result.size
+
+
+@pytest.mark.parametrize(
+    ("data_bytes", "error_bytes", "in_s3"),
+    [
+        (DATA_BOUND, 0, False),  # the most the contract lets a message carry
+        (DATA_BOUND + 1, 0, True),
+        (DATA_BOUND - 10_000, 20_000, True),  # data within bounds, but the message would pass 256 KiB
+    ],
+    ids=["data at the bound", "data one byte over", "message over 256 KiB"],
+)
+def test_a_result_keeps_its_data_only_while_data_and_message_are_within_their_limits(
+    worker: Any, data_bytes: int, error_bytes: int, in_s3: bool
+) -> None:
+    # GIVEN an outcome with data of an exact size (`{"t":"..."}` is 8 bytes around the text)
+    data = {"t": "x" * (data_bytes - 8)}
+    error = {"trace": "e" * error_bytes} if error_bytes else None
+    outcome = worker.TaskOutcome(worker.ResultStatus.SUCCESS, "done", data, error)
+    stored: list[bytes] = []
+
+    def store(body: bytes) -> Any:
+        stored.append(body)
+        return PayloadS3Pointer(s3BucketName="bucket", s3Key=f"payloads/{uuid.uuid4()}/attempt-0.json", size=len(body))
+
+    # WHEN the worker builds its result
+    result = worker.build_result(
+        make_order(),
+        outcome,
+        started_ms=0.0,
+        finished_ms=1.0,
+        sent_ms=0.0,
+        first_received_ms=0.0,
+        memory_mb=512,
+        node="worker",
+        store_data=store,
+    )
+    # THEN the data is in the message or in S3, whole either way, and the message is within 256 KiB
+    assert result_message(result, message_id="1").size <= MAX_MESSAGE_BYTES
+    if in_s3:
+        assert [json.loads(body) for body in stored] == [data] and len(stored[0]) == data_bytes
+        assert result.result.data is None and result.result.dataPointer is not None
+    else:
+        assert stored == [] and result.result.data == data and result.result.size == data_bytes
 
 
 # ------------------------------------------------------------------ batching and failures
