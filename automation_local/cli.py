@@ -78,7 +78,7 @@ def _progress_printer() -> tuple[Callable[[str], None], Callable[[], None]]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    with LocalRuntime(environment=args.environment, built=args.built) as runtime:
+    with LocalRuntime(environment=args.environment, built=args.built, poll=args.serve or not args.preload) as runtime:
         assert runtime.stack is not None
         if args.serve:
             _print_stack(runtime.emulator, runtime.stack)
@@ -96,6 +96,7 @@ def _run(args: argparse.Namespace) -> int:
             fail_rate=args.fail_rate,
             seed=args.seed,
             timeout=args.timeout,
+            preload=args.preload,
             progress=show,
         )
         finish()
@@ -166,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--seed", type=int, default=7)
     load.add_argument("--timeout", type=float, default=600, help="give up after this many seconds")
     load.add_argument("--json", action="store_true", help="end with the summary as one line of JSON")
+    load.add_argument(
+        "--preload",
+        action="store_true",
+        help="put every order straight into the order queue (SendMessageBatch) before the pollers start",
+    )
     parser.set_defaults(command=_run)
     commands = parser.add_subparsers(title="commands")
     invoke = commands.add_parser("invoke", help="run one function once with an event file")

@@ -2,9 +2,11 @@
 
 Orders with a webhook-valid document are POSTed to the local HTTP API in signed batches of
 10 (several clients at once, retrying what the webhook asks to retry); the planned
-dead-letter ones are written straight into the order queue. The run then reads each
-order's state from outside (status records and DLQs) until every order is final or the
-timeout passes, showing progress, and returns a summary.
+dead-letter ones are written straight into the order queue. With `preload`, every order
+is in the order queue before the pollers start instead: the backlog that builds up while
+the consumers are paused (`ConsumersEnabled=false`) and then meets them all at once. The
+run then reads each order's state from outside (status records and DLQs) until every
+order is final or the timeout passes, showing progress, and returns a summary.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from automation_shared.contracts import OrderMessage
+from automation_shared.messages import order_message
+from automation_shared.order_status import OrderStatusStore
 from automation_shared.signing import signed_headers
+from automation_shared.sqs_batches import send_batches
 
 from .demo_plan import Fate, PlannedOrder, plan
 from .local_runtime import LocalRuntime
@@ -94,6 +100,21 @@ def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
             QueueUrl=runtime.queue_url("OrderQueueUrl"),
             Entries=[{"Id": str(i), "MessageBody": json.dumps(o.document)} for i, o in enumerate(chunk)],
         )
+
+
+def _preload(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
+    """What the webhook does for each accepted order (its status record, then the message
+    with its attributes), in SendMessageBatch calls of 10, with the shared layer's code."""
+    assert runtime.stack is not None
+    status_store = OrderStatusStore(runtime.emulator.client("dynamodb"), runtime.stack.outputs["OrdersTableName"])
+    accepted = [OrderMessage.model_validate(o.document) for o in orders]
+    for order in accepted:
+        status_store.record_queued(order)
+    refused = send_batches(
+        runtime.emulator.client("sqs"), runtime.queue_url("OrderQueueUrl"), [order_message(o) for o in accepted]
+    )
+    if refused:
+        raise RuntimeError(f"the order queue refused {len(refused)} preloaded orders")
 
 
 def _as_planned(order: PlannedOrder, state: OrderState) -> bool:
@@ -176,6 +197,7 @@ def run_demo_load(
     fail_rate: float,
     seed: int,
     timeout: float,
+    preload: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Summary:
     assert runtime.http_api is not None and runtime.stack is not None
@@ -189,8 +211,15 @@ def run_demo_load(
     )
     _inject(runtime, [o for o in planned if not o.through_webhook])
     through_webhook = [o for o in planned if o.through_webhook]
-    batches = [through_webhook[i : i + SUBMIT_BATCH_SIZE] for i in range(0, len(through_webhook), SUBMIT_BATCH_SIZE)]
     submitted: dict[str, str] = {o.order_id: "accepted" for o in planned if not o.through_webhook}
+    if preload:
+        _preload(runtime, through_webhook)
+        submitted |= {o.order_id: "accepted" for o in through_webhook}
+        through_webhook = []
+        if progress:
+            progress(f"{time.monotonic() - started:6.1f}s  preloaded {len(planned)} orders; pollers start")
+    runtime.start_polling()
+    batches = [through_webhook[i : i + SUBMIT_BATCH_SIZE] for i in range(0, len(through_webhook), SUBMIT_BATCH_SIZE)]
     url, secret = runtime.http_api.url, runtime.webhook_secret
     with ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client") as clients:
         futures = [clients.submit(_submit_batch, url, secret, batch) for batch in batches]
