@@ -44,9 +44,14 @@ soak: venv
 	$(BIN)/automation-local --orders 10000 --fail-rate 0.2 --timeout 5400 --json
 
 ## backlog: 10,000 valid orders put straight into the order queue (SendMessageBatch) before
-## the pollers start, drained by them; ends with its JSON summary (lost must be 0)
+## the pollers start, drained by them; ends with its JSON summary (lost must be 0). The
+## emulator answers slowly with 10,000 messages queued (seconds a call), so the functions get
+## the template's own timeouts and visibility timeouts rather than the local runtime's 10 s.
+BACKLOG_PARAMETERS := WorkerTimeoutSeconds=50 OrderQueueVisibilityTimeout=300 \
+	FeedbackTimeoutSeconds=30 ResultQueueVisibilityTimeout=180
 backlog: venv
-	$(BIN)/automation-local --orders 10000 --fail-rate 0 --preload --timeout 5400 --json
+	$(BIN)/automation-local --orders 10000 --fail-rate 0 --preload --timeout 7200 --json \
+		$(addprefix --parameter ,$(BACKLOG_PARAMETERS))
 
 ## test: every test: contracts, template checks, cfn-lint, sam validate/build, emulator deploy
 test: venv

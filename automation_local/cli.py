@@ -78,7 +78,10 @@ def _progress_printer() -> tuple[Callable[[str], None], Callable[[], None]]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    with LocalRuntime(environment=args.environment, built=args.built, poll=args.serve or not args.preload) as runtime:
+    parameters = dict(args.parameter)
+    with LocalRuntime(
+        environment=args.environment, built=args.built, parameters=parameters, poll=args.serve or not args.preload
+    ) as runtime:
         assert runtime.stack is not None
         if args.serve:
             _print_stack(runtime.emulator, runtime.stack)
@@ -145,6 +148,13 @@ def _redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parameter(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not name or not equals:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    return name, value
+
+
 def _stop_on_signals() -> None:
     """Ctrl-C and SIGTERM both stop the runtime cleanly (emulator, sandboxes, servers), also
     when the shell started this in the background with SIGINT ignored."""
@@ -161,6 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
     parser.add_argument("--built", action="store_true", help="use the `sam build` output (.aws-sam/build)")
     parser.add_argument("--serve", action="store_true", help="keep the runtime up until Ctrl-C, no demo load")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        type=_parameter,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a stack parameter over the local runtime's (e.g. WorkerTimeoutSeconds=50); repeatable",
+    )
     load = parser.add_argument_group("demo load")
     load.add_argument("--orders", type=int, default=30, help="orders to send (default 30)")
     load.add_argument("--fail-rate", type=float, default=0.2, help="share of orders made to fail (default 0.2)")
