@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_BIN := $(abspath $(SAM))
 export CHECKOV_BIN := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
-.PHONY: run soak test lint typecheck build validate schemas events snapshot venv clean
+.PHONY: run soak backlog test lint typecheck build validate schemas events snapshot venv clean
 
 venv: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -42,6 +42,16 @@ run: venv
 ## soak: 10,000 orders through the local runtime, a fifth made to fail; ends with its JSON summary
 soak: venv
 	$(BIN)/automation-local --orders 10000 --fail-rate 0.2 --timeout 5400 --json
+
+## backlog: 10,000 valid orders put straight into the order queue (SendMessageBatch) before
+## the pollers start, drained by them; ends with its JSON summary (lost must be 0). The
+## emulator answers slowly with 10,000 messages queued (seconds a call), so the functions get
+## the template's own timeouts and visibility timeouts rather than the local runtime's 10 s.
+BACKLOG_PARAMETERS := WorkerTimeoutSeconds=50 OrderQueueVisibilityTimeout=300 \
+	FeedbackTimeoutSeconds=30 ResultQueueVisibilityTimeout=180
+backlog: venv
+	$(BIN)/automation-local --orders 10000 --fail-rate 0 --preload --timeout 7200 --json \
+		$(addprefix --parameter ,$(BACKLOG_PARAMETERS))
 
 ## test: every test: contracts, template checks, cfn-lint, sam validate/build, emulator deploy
 test: venv

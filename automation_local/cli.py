@@ -101,6 +101,8 @@ def _run(args: argparse.Namespace) -> int:
         emulator=Emulator.at(args.emulator_url) if args.emulator_url else None,
         faults=faults,
         state=state,
+        parameters=dict(args.parameter),
+        poll=args.serve or not args.preload,
     ) as runtime:
         assert runtime.stack is not None
         if args.serve:
@@ -119,6 +121,7 @@ def _run(args: argparse.Namespace) -> int:
             fail_rate=demo.fail_rate,
             seed=demo.seed,
             timeout=args.timeout,
+            preload=args.preload,
             progress=show,
         )
         finish()
@@ -170,6 +173,13 @@ def _redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parameter(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not name or not equals:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    return name, value
+
+
 def _stop_on_signals() -> None:
     """Ctrl-C and SIGTERM both stop the runtime cleanly (emulator, sandboxes, servers), also
     when the shell started this in the background with SIGINT ignored."""
@@ -186,6 +196,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
     parser.add_argument("--built", action="store_true", help="use the `sam build` output (.aws-sam/build)")
     parser.add_argument("--serve", action="store_true", help="keep the runtime up until Ctrl-C, no demo load")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        type=_parameter,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a stack parameter over the local runtime's (e.g. WorkerTimeoutSeconds=50); repeatable",
+    )
     load = parser.add_argument_group("demo load")
     load.add_argument("--orders", type=int, default=30, help="orders to send (default 30)")
     load.add_argument("--fail-rate", type=float, default=0.2, help="share of orders made to fail (default 0.2)")
@@ -202,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--emulator-url", help="use this emulator (already running) instead of starting one")
     load.add_argument(
         "--state-dir", help="keep the run's state here; started again with it, the run resumes where it stopped"
+    )
+    load.add_argument(
+        "--preload",
+        action="store_true",
+        help="put every order straight into the order queue (SendMessageBatch) before the pollers start",
     )
     parser.set_defaults(command=_run)
     commands = parser.add_subparsers(title="commands")

@@ -2,9 +2,11 @@
 
 Orders with a webhook-valid document are POSTed to the local HTTP API in signed batches of
 10 (several clients at once, retrying what the webhook asks to retry); the planned
-dead-letter ones are written straight into the order queue. The run then reads each
-order's state from outside (status records and DLQs) until every order is final or the
-timeout passes, showing progress, and returns a summary.
+dead-letter ones are written straight into the order queue. With `preload`, every order
+is in the order queue before the pollers start instead: the backlog that builds up while
+the consumers are paused (`ConsumersEnabled=false`) and then meets them all at once. The
+run then reads each order's state from outside (status records and DLQs) until every
+order is final or the timeout passes, showing progress, and returns a summary.
 
 Given a run state (see run_state), every submission's outcome is journaled, so a run
 started again after its runtime was killed sends only what had not been answered, then
@@ -23,7 +25,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from automation_shared.contracts import OrderMessage
+from automation_shared.messages import order_message
+from automation_shared.order_status import OrderStatusStore
 from automation_shared.signing import signed_headers
+from automation_shared.sqs_batches import send_batches
 
 from . import side_effects
 from .demo_plan import Fate, PlannedOrder, plan
@@ -103,6 +109,21 @@ def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> dict[str, str]
             Entries=[{"Id": str(i), "MessageBody": json.dumps(o.document)} for i, o in enumerate(chunk)],
         )
     return {o.order_id: "accepted" for o in orders}
+
+
+def _preload(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
+    """What the webhook does for each accepted order (its status record, then the message
+    with its attributes), in SendMessageBatch calls of 10, with the shared layer's code."""
+    assert runtime.stack is not None
+    status_store = OrderStatusStore(runtime.emulator.client("dynamodb"), runtime.stack.outputs["OrdersTableName"])
+    accepted = [OrderMessage.model_validate(o.document) for o in orders]
+    for order in accepted:
+        status_store.record_queued(order)
+    refused = send_batches(
+        runtime.emulator.client("sqs"), runtime.queue_url("OrderQueueUrl"), [order_message(o) for o in accepted]
+    )
+    if refused:
+        raise RuntimeError(f"the order queue refused {len(refused)} preloaded orders")
 
 
 def _as_planned(order: PlannedOrder, state: OrderState) -> bool:
@@ -189,30 +210,39 @@ def _duplicates(runtime: LocalRuntime, planned: list[PlannedOrder]) -> dict[str,
 
 
 def _submit(
-    runtime: LocalRuntime, planned: list[PlannedOrder], clients: ThreadPoolExecutor
+    runtime: LocalRuntime,
+    planned: list[PlannedOrder],
+    clients: ThreadPoolExecutor,
+    *,
+    preload: bool,
+    progress: Callable[[str], None] | None,
 ) -> tuple[dict[str, str], list[Future[dict[str, str]]]]:
-    """Sends what the run state does not show as answered: the outcomes known now, and
-    futures of the rest (each journaled when it ends)."""
+    """Sends what the run state does not show as answered (preloaded ones before the
+    pollers start), then starts the pollers: the outcomes known now, and futures of the
+    rest (each journaled when it ends)."""
     assert runtime.http_api is not None
     state = runtime.state
     known = state.submissions() if state else {}
+
+    def record(outcomes: dict[str, str]) -> dict[str, str]:
+        if state:
+            state.record_submissions(outcomes)
+        return outcomes
+
     to_inject = [o for o in planned if not o.through_webhook and o.order_id not in known]
     if to_inject:
-        injected = _inject(runtime, to_inject)
-        known.update(injected)
-        if state:
-            state.record_submissions(injected)
+        known.update(record(_inject(runtime, to_inject)))
     through_webhook = [o for o in planned if o.through_webhook and o.order_id not in known]
+    if preload and through_webhook:
+        _preload(runtime, through_webhook)
+        known.update(record({o.order_id: "accepted" for o in through_webhook}))
+        through_webhook = []
+        if progress:
+            progress(f"preloaded {len(planned)} orders; pollers start")
+    runtime.start_polling()
     batches = [through_webhook[i : i + SUBMIT_BATCH_SIZE] for i in range(0, len(through_webhook), SUBMIT_BATCH_SIZE)]
     url, secret = runtime.http_api.url, runtime.webhook_secret
-
-    def submit(batch: list[PlannedOrder]) -> dict[str, str]:
-        outcome = _submit_batch(url, secret, batch)
-        if state:
-            state.record_submissions(outcome)
-        return outcome
-
-    return known, [clients.submit(submit, batch) for batch in batches]
+    return known, [clients.submit(lambda b: record(_submit_batch(url, secret, b)), batch) for batch in batches]
 
 
 def run_demo_load(
@@ -222,6 +252,7 @@ def run_demo_load(
     fail_rate: float,
     seed: int,
     timeout: float,
+    preload: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Summary:
     assert runtime.stack is not None
@@ -234,7 +265,7 @@ def run_demo_load(
         [runtime.queue_url("OrderDeadLetterQueueUrl"), runtime.queue_url("ResultDeadLetterQueueUrl")],
     )
     with ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client") as clients:
-        submitted, futures = _submit(runtime, planned, clients)
+        submitted, futures = _submit(runtime, planned, clients, preload=preload, progress=progress)
         summary = Summary()
         finals: dict[str, OrderState] = {}
         while True:

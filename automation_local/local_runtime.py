@@ -69,13 +69,16 @@ class LocalRuntime:
         log_dir: Path | None = None,
         faults: FaultPlan | None = None,
         state: RunState | None = None,
+        poll: bool = True,
     ) -> None:
         """`emulator` and `stack`: run against ones already up (a restarted runtime);
         `function_overrides`: extra environment variables per function (`worker`, ...);
         `log_dir`: where each function's log goes (`<function>.log`), default a temporary
         directory; `faults`: faults to deal the functions (see fault_injection);
         `state`: where the run keeps what a restarted runtime needs (see run_state): the
-        stack deployed before is used again, the stand-ins keep their ports and requests."""
+        stack deployed before is used again, the stand-ins keep their ports and requests;
+        `poll=False`: the pollers wait for `start_polling()` (as the mappings do while
+        disabled), so a backlog can be put in the queues first."""
         self.environment = environment
         self.built = built
         self.parameters = {**LOCAL_PARAMETERS, "Environment": environment, **(parameters or {})}
@@ -91,6 +94,8 @@ class LocalRuntime:
         self.pollers: dict[str, EventSourcePoller] = {}
         self.http_api: HttpApiServer | None = None
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="automation-local-logs-"))
+        self._poll_on_start = poll
+        self._polling = False
         self._exit_stack = ExitStack()
 
     # ------------------------------------------------------------------ lifecycle
@@ -136,8 +141,8 @@ class LocalRuntime:
                 region=self.emulator.region,
             )
             self.pollers[logical_id] = poller
-            if configuration.enabled:
-                poller.start()
+        if self._poll_on_start:
+            self.start_polling()
 
     # ------------------------------------------------------------------ parts
     def _function_of(self, function_name: str) -> str:
@@ -201,6 +206,15 @@ class LocalRuntime:
 
     def mapping_stats(self) -> dict[str, dict[str, Any]]:
         return {logical_id: poller.stats.as_dict() for logical_id, poller in self.pollers.items()}
+
+    def start_polling(self) -> None:
+        """Starts the pollers of the mappings the stack enables (once; later calls do nothing)."""
+        if self._polling:
+            return
+        self._polling = True
+        for poller in self.pollers.values():
+            if poller.configuration.enabled:
+                poller.start()
 
     def stop_polling(self) -> None:
         """Stops every poller, all at once (what disabling the mappings does on AWS)."""

@@ -13,6 +13,7 @@ from .standins import RecordedRequest
 
 # Feedback's Telegram text names the order in parentheses (feedback_actions.telegram).
 ORDER_IN_TEXT = re.compile(r"\(([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)")
+ARCHIVE_PREFIX = "year="
 # Page reads a web task's order should cause: one per attempt its plan gives it.
 PLANNED_READS = {
     Fate.SUCCEEDS: 1,
@@ -36,9 +37,10 @@ def notifications(telegram_requests: list[RecordedRequest]) -> Counter[str]:
 
 
 def archived(s3: Any, bucket: str) -> Counter[str]:
-    """Archived results per order: keys end in `<orderId>.json` (feedback_actions.archive)."""
+    """Archived results per order: keys `year=.../<orderId>.json` (feedback_actions.archive;
+    the bucket's `payloads/` hold large results' data, not archives)."""
     counts: Counter[str] = Counter()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=ARCHIVE_PREFIX):
         for item in page.get("Contents", []):
             counts[item["Key"].rsplit("/", 1)[-1].removesuffix(".json")] += 1
     return counts

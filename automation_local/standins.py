@@ -134,10 +134,18 @@ class ScriptedSite(StandIn):
 
     - `/ok/...`: 200 with a small HTML page;
     - `/fail-once/...`: 503 the first time each path is asked, then as `/ok/`;
-    - `/down/...`: always 503.
+    - `/down/...`: always 503;
+    - `/large/...`: 200 with a page of 20 long headings (16,000 characters each), which
+      the scraping tasks return in full: result data of about 320 KB, more than a result
+      message may carry (it goes to S3).
     """
 
     PAGE = b"<html><head><title>Local page</title></head><body><p>Served by the local runtime.</p></body></html>"
+    LARGE_PAGE = (
+        b"<html><head><title>Large page</title></head><body>"
+        + b"".join(b"<h2>" + f"Section {n} ".encode() + b"word " * 3200 + b"</h2>" for n in range(20))
+        + b"</body></html>"
+    )
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -152,6 +160,8 @@ class ScriptedSite(StandIn):
             return Reply(503, b"unavailable", "text/plain")
         if path.startswith(("/ok/", "/fail-once/")):
             return Reply(200, self.PAGE, "text/html")
+        if path.startswith("/large/"):
+            return Reply(200, self.LARGE_PAGE, "text/html")
         return Reply(404, b"not found", "text/plain")
 
 

@@ -2,7 +2,10 @@
 
 notify (Telegram), enhance (Perplexity, then notify), requeue (the order again, with
 backoff; escalated once its retries are spent), escalate (alert topic), archive (S3).
-A result without an action is archived. Requeues of a batch leave in SendMessageBatch
+A result without an action is archived. Of these only archive needs `result.data`: a
+result whose data was too large for the message (`result.dataPointer`) is archived with
+the data read back from S3; notify and enhance read the summary, escalate and requeue
+pass the pointer along. Requeues of a batch leave in SendMessageBatch
 calls of up to 10. Idempotent per result: a redelivered result is not acted on twice.
 """
 
@@ -26,7 +29,7 @@ from feedback_actions import telegram
 from feedback_actions.archive import archive
 from feedback_actions.requeue import next_attempt, requeue_message
 
-from automation_shared import batch_invocation
+from automation_shared import batch_invocation, result_payloads
 from automation_shared.contracts import FollowUpAction, OrderMessage, ResultMessage
 from automation_shared.order_status import OrderState, OrderStatusStore
 from automation_shared.perplexity_client import complete
@@ -78,8 +81,12 @@ async def _escalate(result: ResultMessage, reason: str) -> OrderState:
     return OrderState.ESCALATED
 
 
+def _archive_in_full(result: ResultMessage) -> str:
+    return archive(s3, ARCHIVE_BUCKET_NAME, result_payloads.resolve(s3, ARCHIVE_BUCKET_NAME, result))
+
+
 async def _archive(result: ResultMessage) -> OrderState:
-    key = await asyncio.to_thread(archive, s3, ARCHIVE_BUCKET_NAME, result)
+    key = await asyncio.to_thread(_archive_in_full, result)
     logger.info("result archived", key=key)
     return OrderState.ARCHIVED
 

@@ -2,7 +2,8 @@
 
 Records of a batch run concurrently (the tasks are I/O-bound); each task is bounded by
 min(payload.timeout, time left in the invocation minus a margin) and reports `timeout`
-instead of being killed. Results leave in SendMessageBatch calls of up to 10; a record
+instead of being killed. Results leave in SendMessageBatch calls of up to 10 (result data too large for a message
+goes to S3 first and the message points to it: automation_shared.result_payloads); a record
 whose result SQS did not take, or that cannot be read, is reported as a batch item
 failure (never a crashed batch). Idempotent per order and attempt (orderId, retryCount):
 a redelivered record neither runs its task again nor sends its result twice.
@@ -11,9 +12,11 @@ a redelivered record neither runs its task again nor sends its result twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -27,14 +30,15 @@ from worker_tasks.outcome import TaskOutcome
 from worker_tasks.registry import processor_for
 from worker_tasks.results import build_result
 
-from automation_shared import batch_invocation
-from automation_shared.contracts import OrderMessage, ResultMessage, ResultStatus
+from automation_shared import batch_invocation, result_payloads
+from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage, ResultStatus
 from automation_shared.http_client import ExternalCallError
 from automation_shared.messages import result_message
 from automation_shared.order_status import OrderState, OrderStatusStore
 
 RESULT_QUEUE_URL = os.environ["RESULT_QUEUE_URL"]
 ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
+PAYLOAD_BUCKET_NAME = os.environ["PAYLOAD_BUCKET_NAME"]
 MEMORY_MB = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
 DEFAULT_TASK_TIMEOUT_SECONDS = 60.0
 # Time kept back from the invocation for sending results and reporting failures (at most
@@ -69,6 +73,17 @@ class ResultNotSentError(Exception):
 
 class AttemptInProgressError(Exception):
     """Another invocation is running this attempt now; the record is retried later."""
+
+
+@functools.cache
+def _s3() -> Any:
+    """The S3 client, created on first use: only results too large for a message need it."""
+    return boto3.client("s3")
+
+
+def _store_data(order: OrderMessage, data: bytes) -> PayloadS3Pointer:
+    key = result_payloads.payload_key(order.orderId, order.retryCount or 0)
+    return result_payloads.store(_s3(), PAYLOAD_BUCKET_NAME, key, data)
 
 
 def _run_task(order: OrderMessage, deadline: float) -> TaskOutcome:
@@ -107,6 +122,26 @@ def _save_result(order: OrderMessage, result: ResultMessage, *, sent: bool) -> N
     persistence.save_success(_attempt_key(order), stored)
 
 
+def _build_and_save_result(
+    order: OrderMessage, record: SQSRecord, outcome: TaskOutcome, started_ms: float, finished_ms: float
+) -> ResultMessage:
+    """The attempt's result, stored before it is sent, so a failed send is retried without
+    running the task again. In one thread hop: building it may put large data in S3."""
+    result = build_result(
+        order,
+        outcome,
+        started_ms=started_ms,
+        finished_ms=finished_ms,
+        sent_ms=float(record.attributes.sent_timestamp),
+        first_received_ms=float(record.attributes.approximate_first_receive_timestamp),
+        memory_mb=MEMORY_MB,
+        node=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
+        store_data=functools.partial(_store_data, order),
+    )
+    _save_result(order, result, sent=False)
+    return result
+
+
 def _start_attempt(order: OrderMessage, millis_left: int) -> None:
     """Claims the attempt (raises IdempotencyItemAlreadyExistsError if taken), then marks the order processing."""
     persistence.save_inprogress(_attempt_key(order), millis_left)
@@ -133,18 +168,8 @@ async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMess
 
     started_ms = time.time() * 1000
     outcome = await _bounded_task(order)
-    result = build_result(
-        order,
-        outcome,
-        started_ms=started_ms,
-        finished_ms=time.time() * 1000,
-        sent_ms=float(record.attributes.sent_timestamp),
-        first_received_ms=float(record.attributes.approximate_first_receive_timestamp),
-        memory_mb=MEMORY_MB,
-        node=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
-    )
-    # Stored before sending, so a failed send is retried without running the task again.
-    await asyncio.to_thread(_save_result, order, result, sent=False)
+    finished_ms = time.time() * 1000
+    result = await asyncio.to_thread(_build_and_save_result, order, record, outcome, started_ms, finished_ms)
     return result, False
 
 

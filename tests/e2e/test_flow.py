@@ -135,6 +135,37 @@ def test_a_poison_record_fails_alone_reaches_the_dlq_after_max_receives_and_redr
     assert not list(tmp_path.iterdir()), "the journal is removed once the move is complete"
 
 
+def test_a_body_over_the_webhook_limit_gets_413_and_enqueues_nothing(runtime: LocalRuntime) -> None:
+    # GIVEN a signed order whose text makes the body 300 KB, over the webhook's 256 KiB (the
+    # function's own limit: API Gateway's HTTP API would let up to 10 MB through)
+    document = order(TaskType.TEXT_PROCESSING, follow_up=None)
+    document["payload"]["parameters"] = {"text": "A sentence to count. " * 15_000}
+    # WHEN it is POSTed through the local HTTP API server
+    status, answer = http(runtime, "POST", "/orders", document)
+    # THEN the answer is 413 with a problem saying the limit, and the order is nowhere
+    assert status == 413
+    assert answer["title"] == f"Body larger than {256 * 1024} bytes" and answer["status"] == 413
+    assert http(runtime, "GET", f"/orders/{document['orderId']}")[0] == 404
+
+
+def test_a_result_too_large_for_a_message_is_archived_in_full_from_s3(runtime: LocalRuntime) -> None:
+    # GIVEN a scraping order for a page whose result data is about 320 KB
+    document = order(TaskType.PLAYWRIGHT_SCRAPING, f"{runtime.site.base_url}/large/{uuid.uuid4()}")
+    # WHEN it goes through webhook, worker and feedback
+    assert http(runtime, "POST", "/orders", document)[0] == 202
+    assert wait_until_final(runtime, [document["orderId"]])[document["orderId"]].status == "archived"
+    # THEN the archive holds the whole data (every long heading), read back from where the worker put it
+    archived = archived_result(runtime, document["orderId"])
+    assert "dataPointer" not in archived["result"]
+    headings = archived["result"]["data"]["headings"]
+    assert len(headings) == 20 and all(len(heading) > 16_000 for heading in headings)
+    assert runtime.stack is not None
+    payload = runtime.emulator.client("s3").head_object(
+        Bucket=runtime.stack.outputs["ArchiveBucketName"], Key=f"payloads/{document['orderId']}/attempt-0.json"
+    )
+    assert payload["ContentLength"] > 256 * 1024
+
+
 def test_unknown_routes_answer_404_like_api_gateway(runtime: LocalRuntime) -> None:
     assert http(runtime, "GET", "/nowhere") == (404, {"message": "Not Found"})
     assert http(runtime, "DELETE", "/orders") == (404, {"message": "Not Found"})

@@ -13,7 +13,8 @@ import pytest
 from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack
 from automation_local.standins import PerplexityStandIn, TelegramStandIn
-from automation_shared.contracts import OrderMessage, ResultMessage
+from automation_shared import result_payloads
+from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage
 from automation_shared.messages import OutgoingMessage, result_message
 from automation_shared.order_status import OrderState, OrderStatusStore
 from tests.functions.handlers import context_for
@@ -64,6 +65,13 @@ def make_result(action: str | None = "archive", status: str = "success", **field
     return ResultMessage.model_validate(document)
 
 
+def with_data_in_s3(result: ResultMessage, pointer: PayloadS3Pointer) -> ResultMessage:
+    body = result.result.model_copy(update={"data": None, "dataPointer": pointer})
+    return ResultMessage.model_validate(
+        {**json.loads(result.to_json()), "result": json.loads(body.model_dump_json(exclude_none=True))}
+    )
+
+
 def queued_order(status_store: OrderStatusStore, order_id: str, **fields: Any) -> OrderMessage:
     """The order as the webhook recorded it in its status record."""
     order = OrderMessage.model_validate(
@@ -97,6 +105,44 @@ def test_archive_writes_the_result_under_its_hour_partition(
     stored = emulator.client("s3").get_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)
     assert ResultMessage.model_validate_json(stored["Body"].read()) == result
     assert (status_store.get(result.orderId) or {})["status"] == "archived"
+
+
+def test_archive_of_a_result_whose_data_is_in_s3_stores_the_full_data(
+    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+) -> None:
+    # GIVEN a result whose 300 KB of data the worker put in S3, the message pointing to it
+    bucket = local_stack.outputs["ArchiveBucketName"]
+    data = {"headings": ["word " * 3000] * 20, "title": "Large page"}
+    order_id = str(uuid.uuid4())
+    pointer = result_payloads.store(
+        emulator.client("s3"), bucket, result_payloads.payload_key(order_id, 0), result_payloads.data_bytes(data)
+    )
+    result = with_data_in_s3(make_result("archive", orderId=order_id), pointer)
+    queued_order(status_store, order_id)
+    # WHEN feedback archives it
+    assert deliver(feedback, queues, [result])[1] == set()
+    # THEN the archive holds the result with its whole data in place, and no pointer
+    key = f"year=2026/month=11/day=25/hour=09/{order_id}.json"
+    archived = json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert archived["result"]["data"] == data
+    assert "dataPointer" not in archived["result"]
+    assert archived["result"]["summary"] == result.result.summary
+    assert (status_store.get(order_id) or {})["status"] == "archived"
+
+
+def test_a_result_whose_data_is_gone_from_s3_is_reported_not_archived_empty(
+    local_stack: LocalStack, feedback: Any, queues: dict[str, Queue]
+) -> None:
+    # GIVEN a result pointing to data no longer in S3 (expired by the lifecycle rule)
+    order_id = str(uuid.uuid4())
+    pointer = PayloadS3Pointer(
+        s3BucketName=local_stack.outputs["ArchiveBucketName"], s3Key=f"payloads/{order_id}/attempt-0.json", size=10
+    )
+    result = with_data_in_s3(make_result("archive", orderId=order_id), pointer)
+    # WHEN feedback handles it
+    event, failed = deliver(feedback, queues, [result])
+    # THEN the record is reported (it returns, then reaches the result DLQ), never archived without its data
+    assert failed == {event["Records"][0]["messageId"]}
 
 
 def test_a_result_without_an_action_is_archived(

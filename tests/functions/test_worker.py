@@ -16,9 +16,10 @@ import pytest
 
 from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack
-from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply, TargetSite
-from automation_shared.contracts import OrderMessage, ResultMessage, TaskType
-from automation_shared.messages import order_message
+from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply, ScriptedSite, TargetSite
+from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage, TaskType
+from automation_shared.messages import OutgoingMessage, order_message, result_message
+from automation_shared.sqs_batches import MAX_MESSAGE_BYTES
 from tests.functions.handlers import context_for
 from tests.functions.queues import Queue, counted_batches, refused_entries
 
@@ -42,6 +43,7 @@ def site() -> Iterator[TargetSite]:
         "/scripted": Reply(200, SCRIPTED, "text/html"),
         "/down": Reply(503, b"maintenance", "text/plain"),
         "/slow": Reply(200, b"late", "text/plain", delay_seconds=8),
+        "/large": Reply(200, ScriptedSite.LARGE_PAGE, "text/html"),
     }
     with TargetSite(pages) as running:
         yield running  # type: ignore[misc]
@@ -165,6 +167,92 @@ def test_a_page_built_by_scripts_is_partial_and_says_it_needs_a_browser(
     assert run_worker(worker, order_queue.receive_event(1)) == set()
     result = results_by_order(result_queue)[order.orderId]
     assert result.status.value == "partial" and (result.result.data or {})["needsBrowser"] is True
+
+
+# ------------------------------------------------------------------ results too large for a message
+def as_sent(message: dict[str, Any]) -> OutgoingMessage:
+    """A received message as SQS measured it when it was sent (body and attributes)."""
+    attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+    return OutgoingMessage(id=message["MessageId"], body=message["Body"], attributes=attributes)
+
+
+def test_result_data_too_large_for_a_message_goes_to_s3_and_the_message_points_to_it(
+    worker: Any, emulator: Emulator, local_stack: LocalStack, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    # GIVEN a scraping order for a page whose headings alone are about 320 KB, and a small one
+    large = make_order("playwright-scraping", payload={"url": f"{site.base_url}/large"}, retryCount=1)
+    small = make_order(payload={"url": f"{site.base_url}/health"})
+    order_queue.send([order_message(large), order_message(small)])
+    # WHEN the worker runs them in one batch
+    assert run_worker(worker, order_queue.receive_event(2)) == set()
+    messages = {json.loads(m["Body"])["orderId"]: m for m in result_queue.drain()}
+    # THEN the large result's message is a valid result that names where its data is, within the limit
+    message = messages[large.orderId]
+    result = ResultMessage.model_validate_json(message["Body"])
+    assert result.status.value == "success" and result.followUpAction is not None
+    assert result.result.data is None and result.result.size is None
+    pointer = result.result.dataPointer
+    assert pointer is not None
+    assert pointer.s3BucketName == local_stack.outputs["ArchiveBucketName"]
+    assert pointer.s3Key == f"payloads/{large.orderId}/attempt-1.json"
+    assert pointer.size > MAX_MESSAGE_BYTES
+    assert as_sent(message).size < 4096
+    # AND S3 holds the whole data: every heading in full, nothing cut
+    stored = emulator.client("s3").get_object(Bucket=pointer.s3BucketName, Key=pointer.s3Key)
+    body = stored["Body"].read()
+    assert len(body) == pointer.size and stored["ServerSideEncryption"] == "aws:kms"
+    data = json.loads(body)
+    assert data["title"] == "Large page" and len(data["headings"]) == 20
+    assert all(len(heading) > 16_000 for heading in data["headings"])
+    # AND the small result keeps its data in the message as before
+    small_result = ResultMessage.model_validate_json(messages[small.orderId]["Body"])
+    assert small_result.result.dataPointer is None and (small_result.result.data or {})["statusCode"] == 200
+
+
+DATA_BOUND = 256_000  # the contract's maximum of result.size
+
+
+@pytest.mark.parametrize(
+    ("data_bytes", "error_bytes", "in_s3"),
+    [
+        (DATA_BOUND, 0, False),  # the most the contract lets a message carry
+        (DATA_BOUND + 1, 0, True),
+        (DATA_BOUND - 10_000, 20_000, True),  # data within bounds, but the message would pass 256 KiB
+    ],
+    ids=["data at the bound", "data one byte over", "message over 256 KiB"],
+)
+def test_a_result_keeps_its_data_only_while_data_and_message_are_within_their_limits(
+    worker: Any, data_bytes: int, error_bytes: int, in_s3: bool
+) -> None:
+    # GIVEN an outcome with data of an exact size (`{"t":"..."}` is 8 bytes around the text)
+    data = {"t": "x" * (data_bytes - 8)}
+    error = {"trace": "e" * error_bytes} if error_bytes else None
+    outcome = worker.TaskOutcome(worker.ResultStatus.SUCCESS, "done", data, error)
+    stored: list[bytes] = []
+
+    def store(body: bytes) -> Any:
+        stored.append(body)
+        return PayloadS3Pointer(s3BucketName="bucket", s3Key=f"payloads/{uuid.uuid4()}/attempt-0.json", size=len(body))
+
+    # WHEN the worker builds its result
+    result = worker.build_result(
+        make_order(),
+        outcome,
+        started_ms=0.0,
+        finished_ms=1.0,
+        sent_ms=0.0,
+        first_received_ms=0.0,
+        memory_mb=512,
+        node="worker",
+        store_data=store,
+    )
+    # THEN the data is in the message or in S3, whole either way, and the message is within 256 KiB
+    assert result_message(result, message_id="1").size <= MAX_MESSAGE_BYTES
+    if in_s3:
+        assert [json.loads(body) for body in stored] == [data] and len(stored[0]) == data_bytes
+        assert result.result.data is None and result.result.dataPointer is not None
+    else:
+        assert stored == [] and result.result.data == data and result.result.size == data_bytes
 
 
 # ------------------------------------------------------------------ batching and failures

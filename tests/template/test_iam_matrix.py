@@ -49,7 +49,8 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "ResultQueue": {"sqs:SendMessage", "sqs:GetQueueAttributes"},  # attributes: system-health
         "OrderDeadLetterQueue": {"sqs:GetQueueAttributes"},  # system-health
         "ResultDeadLetterQueue": {"sqs:GetQueueAttributes"},  # system-health
-        "EncryptionKey": KEY_USE,  # read orders; send results
+        "EncryptionKey": KEY_USE,  # read orders; send results; store large result data
+        "ArchiveBucket/payloads/*": {"s3:PutObject"},  # result data too large for its message
         PERPLEXITY_KEY: READ_SECRET,  # perplexity-summary
         LINKEDIN_TOKEN: READ_SECRET,  # scheduled-linkedin
         "OrdersTable": TABLE_READ_WRITE - {"dynamodb:DeleteItem"},  # never clears a record
@@ -59,9 +60,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "FeedbackRole": {
         "ResultQueue": CONSUME,
         "OrderQueue": {"sqs:SendMessage"},  # requeue
-        "EncryptionKey": KEY_USE,  # read results; send orders; publish alerts; archive
+        "EncryptionKey": KEY_USE,  # read results and large result data; send orders; publish alerts; archive
         "AlertTopic": {"sns:Publish"},  # escalate
-        "ArchiveBucket/*": {"s3:PutObject"},  # archive
+        "ArchiveBucket/year=*": {"s3:PutObject"},  # archive (keys begin with their partition)
+        "ArchiveBucket/payloads/*": {"s3:GetObject"},  # result data too large for its message
         TELEGRAM_TOKEN: READ_SECRET,  # notify
         PERPLEXITY_KEY: READ_SECRET,  # enhance
         "TelegramChatsParameter": {"ssm:GetParameter"},  # notify: chat per user

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from automation_shared.contracts import PAYLOAD_KEY_PREFIX
+from automation_shared.sqs_batches import MAX_MESSAGE_BYTES
 from tests.template.cfn import actions_on, ref_target, resources_of_type
 
 ENVIRONMENT_PREFIX = "${ProjectName}-${Environment}"
@@ -100,6 +102,26 @@ def test_archive_bucket_is_encrypted_private_and_tls_only(cfn_template: dict[str
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     [statement] = resources["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_result_queues_refuse_what_the_worker_never_sends(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the worker's bound on a result message (larger result data goes to S3)
+    # THEN the result queue and its DLQ state exactly that bound, not a default
+    resources = cfn_template["Resources"]
+    for queue in ("ResultQueue", "ResultDeadLetterQueue"):
+        assert resources[queue]["Properties"]["MaximumMessageSize"] == MAX_MESSAGE_BYTES
+
+
+def test_large_result_data_expires_after_the_result_dlq_retention_twice(cfn_template: dict[str, Any]) -> None:
+    # GIVEN result data kept in the archive bucket under the payload prefix
+    rules = cfn_template["Resources"]["ArchiveBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    [rule] = [r for r in rules if r.get("Prefix") == PAYLOAD_KEY_PREFIX]
+    dlq = cfn_template["Resources"]["ResultDeadLetterQueue"]["Properties"]
+    dlq_retention_days = dlq["MessageRetentionPeriod"] // 86400
+    # THEN it outlives a result's 14 days in the DLQ and a late redrive, and then goes
+    assert rule["Status"] == "Enabled"
+    assert rule["ExpirationInDays"] == 2 * dlq_retention_days
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
 
 
 def test_webhook_secret_is_generated_by_the_stack(cfn_template: dict[str, Any]) -> None:

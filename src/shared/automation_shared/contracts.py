@@ -5,7 +5,9 @@ enums and bounds, and no unknown field at the top level (`additionalProperties: 
 The nested objects (payload, retryPolicy, result, metadata, queueMetrics) stay open as
 the original leaves them. Two deliberate tightenings, each a documented choice:
 counters (`retryCount`, `maxRetries`) are integers >= 0 rather than any number, and an
-optional field given as `null` is refused (JSON Schema types them as non-null).
+optional field given as `null` is refused (JSON Schema types them as non-null). One
+addition: `result.dataPointer`, where `result.data` is when it was too large for the
+message (result_payloads.py); closed, unlike the objects around it.
 
 Producers validate against these models before sending and the event source mappings
 filter on the same enums (`routing.py`), so nothing a producer sends is dropped
@@ -31,6 +33,10 @@ from pydantic import (
 )
 
 UUID4_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+PAYLOAD_KEY_PREFIX = "payloads/"
+# `payloads/<orderId>/attempt-<n>.json` and nothing else: no `..`, no other prefix.
+UUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+PAYLOAD_KEY_PATTERN = rf"^payloads/{UUID_TEXT}/attempt-[0-9]{{1,2}}\.json$"
 
 
 class TaskType(StrEnum):
@@ -149,11 +155,37 @@ class ResultMetadata(_OpenObject):
     performanceMetrics: JsonObject | None = None
 
 
+class PayloadS3Pointer(_NullsRefused):
+    """Where a result's data is kept when it would make the message too large. The field
+    names are the SQS extended client's `PayloadS3Pointer`'s, plus the object's size."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    s3BucketName: Annotated[str, Field(min_length=3, max_length=63)]
+    s3Key: Annotated[str, Field(pattern=PAYLOAD_KEY_PATTERN)]
+    size: Annotated[int, Field(strict=True, ge=0, description="Bytes of the stored JSON")]
+
+
 class ResultBody(_OpenObject):
     data: JsonObject | None = None
     summary: Annotated[str, Field(max_length=1000)] | None = None
     metadata: ResultMetadata | None = None
+    # The bytes of `data` this message carries: the original's bound is the SQS message
+    # size of its time, so larger data goes to S3 and the message names it instead.
     size: Annotated[float, Field(strict=True, le=256000, description="Result size in bytes")] | None = None
+    dataPointer: (
+        Annotated[
+            PayloadS3Pointer,
+            Field(description="Where `data` is kept (S3) when it was too large for the message; `data` is then absent"),
+        ]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _data_here_or_there(self) -> ResultBody:
+        if self.data is not None and self.dataPointer is not None:
+            raise ValueError("data and dataPointer are exclusive: the data is either in the message or in S3")
+        return self
 
 
 class QueueMetrics(_OpenObject):

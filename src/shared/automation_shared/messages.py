@@ -16,6 +16,15 @@ class OutgoingMessage:
     attributes: dict[str, str] = field(default_factory=dict)
     delay_seconds: int = 0
 
+    @property
+    def size(self) -> int:
+        """Bytes SQS counts against its message size limit: the body, and each attribute's
+        name, data type and value."""
+        attributes = (
+            len(name.encode()) + len("String") + len(value.encode()) for name, value in self.attributes.items()
+        )
+        return len(self.body.encode()) + sum(attributes)
+
     def batch_entry(self, entry_id: str) -> dict[str, object]:
         entry: dict[str, object] = {
             "Id": entry_id,

@@ -10,19 +10,23 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .messages import OutgoingMessage
 
 MAX_ENTRIES = 10
-MAX_BATCH_BYTES = 256 * 1024  # keeps every call within SQS's batch payload limit
+# SQS's batch payload limit and message size limit were 256 KiB each until August 2025
+# (now 1 MiB each); the result queue sets its MaximumMessageSize to this (template.yaml), and
+# the worker keeps each result within it (result data beyond it goes to S3): a message
+# that fits one limit fits the other, so no call is ever refused for its size.
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_BATCH_BYTES = 256 * 1024
 
 
 def _chunks(messages: Sequence[OutgoingMessage]) -> Iterator[list[OutgoingMessage]]:
     chunk: list[OutgoingMessage] = []
     size = 0
     for message in messages:
-        message_size = len(message.body.encode()) + sum(len(k) + len(v) for k, v in message.attributes.items())
-        if chunk and (len(chunk) == MAX_ENTRIES or size + message_size > MAX_BATCH_BYTES):
+        if chunk and (len(chunk) == MAX_ENTRIES or size + message.size > MAX_BATCH_BYTES):
             yield chunk
             chunk, size = [], 0
         chunk.append(message)
-        size += message_size
+        size += message.size
     if chunk:
         yield chunk
 

@@ -7,27 +7,36 @@ Follow-up rules (documented in the README):
   (default 3), then escalate;
 - cancelled (the task never started for lack of time): requeue; feedback does not count
   it as an attempt.
+
+Data that would not fit the message (over the contract's 256,000 bytes for `result.size`,
+or a message over the result queue's 256 KiB) is stored in S3 and the message carries
+`result.dataPointer` instead (automation_shared.result_payloads); nothing is cut.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from automation_shared.contracts import (
     FollowUpAction,
     OrderMessage,
+    PayloadS3Pointer,
     QueueMetrics,
     ResultBody,
     ResultMessage,
     ResultMetadata,
     ResultStatus,
 )
+from automation_shared.messages import result_message
+from automation_shared.result_payloads import data_bytes
+from automation_shared.sqs_batches import MAX_MESSAGE_BYTES
 
 from .outcome import TaskOutcome
 
 DEFAULT_MAX_RETRIES = 3
-MAX_RESULT_DATA_BYTES = 200_000  # under the contract's 256000, leaving room for the rest
+MAX_INLINE_DATA_BYTES = 256_000  # the contract's bound on result.size
 RETRYABLE = frozenset({ResultStatus.FAILURE, ResultStatus.TIMEOUT, ResultStatus.RATE_LIMITED})
 CHOSEN_ON_SUCCESS = frozenset({FollowUpAction.NOTIFY, FollowUpAction.ENHANCE, FollowUpAction.ARCHIVE})
 # Price list used for the cost estimate (USD): Lambda arm64 per GB-second and per request,
@@ -69,11 +78,34 @@ def build_result(
     first_received_ms: float,
     memory_mb: int,
     node: str,
+    store_data: Callable[[bytes], PayloadS3Pointer],
 ) -> ResultMessage:
-    data = outcome.data
-    data_size = len(json.dumps(data, default=str).encode())
-    if data_size > MAX_RESULT_DATA_BYTES:  # the contract's bound on result.size
-        data, data_size = {"truncated": True, "originalSize": data_size}, 0
+    """The attempt's result; `store_data` keeps data too large for the message (in S3) and
+    is called only then."""
+    result = _result(order, outcome, started_ms, finished_ms, sent_ms, first_received_ms, memory_mb, node)
+    data = data_bytes(outcome.data)
+    if len(data) <= MAX_INLINE_DATA_BYTES:
+        inline = _with_body(result, data=outcome.data, size=float(len(data)))
+        if result_message(inline, message_id="").size <= MAX_MESSAGE_BYTES:
+            return inline
+    return _with_body(result, dataPointer=store_data(data))
+
+
+def _with_body(result: ResultMessage, **fields: Any) -> ResultMessage:
+    return result.model_copy(update={"result": result.result.model_copy(update=fields)})
+
+
+def _result(
+    order: OrderMessage,
+    outcome: TaskOutcome,
+    started_ms: float,
+    finished_ms: float,
+    sent_ms: float,
+    first_received_ms: float,
+    memory_mb: int,
+    node: str,
+) -> ResultMessage:
+    """Everything of the result but where its data is."""
     metadata = ResultMetadata(
         processingNode=node, performanceMetrics={"durationMs": round(finished_ms - started_ms, 1)}
     )
@@ -84,7 +116,7 @@ def build_result(
         correlationId=order.correlationId or order.orderId,
         taskType=order.taskType.value,
         status=outcome.status,
-        result=ResultBody(data=data, summary=outcome.summary[:1000], metadata=metadata, size=float(data_size)),
+        result=ResultBody(summary=outcome.summary[:1000], metadata=metadata),
         processingTime=round(finished_ms - started_ms, 1),
         timestamp=datetime.now(UTC),
         userId=order.userId,
