@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from feedback_actions import telegram
+from feedback_actions import alerts, telegram
 from feedback_actions.archive import archive
 from feedback_actions.requeue import next_attempt, requeue_message
 
@@ -75,9 +75,12 @@ def _deadline() -> float:
 
 
 async def _escalate(result: ResultMessage, reason: str) -> OrderState:
-    subject = f"[{os.environ.get('ENVIRONMENT', 'dev')}] escalated {result.taskType} {result.status.value}"[:100]
-    message = json.dumps({"reason": reason, "result": json.loads(result.to_json())}, indent=2)
-    await asyncio.to_thread(_sns().publish, TopicArn=ALERT_TOPIC_ARN, Subject=subject, Message=message)
+    await asyncio.to_thread(
+        _sns().publish,
+        TopicArn=ALERT_TOPIC_ARN,
+        Subject=alerts.subject(result),
+        Message=alerts.message(result, reason),
+    )
     return OrderState.ESCALATED
 
 

@@ -224,6 +224,23 @@ def test_escalate_publishes_the_result_to_the_alert_topic(
     assert published["result"]["orderId"] == result.orderId
 
 
+def test_an_escalation_too_large_for_sns_is_published_without_its_data(
+    feedback: Any, queues: dict[str, Queue], alerts: Queue
+) -> None:
+    # GIVEN a failed result carrying data near the contract's 256,000 bytes (indented, over SNS's 256 KiB)
+    data = {f"field{i}": "x" * 90 for i in range(2400)}
+    result = make_result("escalate", status="failure")
+    result = result.model_copy(update={"result": result.result.model_copy(update={"data": data})})
+    # WHEN feedback escalates it
+    assert deliver(feedback, queues, [result])[1] == set()
+    # THEN the alert goes out, naming the order, with the data left out and said so
+    [alert] = alerts.receive(1)
+    published = json.loads(json.loads(alert["Body"])["Message"])
+    assert published["result"]["orderId"] == result.orderId
+    assert "data" not in published["result"]["result"]
+    assert "left out" in published["result"]["result"]["dataOmitted"]
+
+
 def test_requeues_of_a_batch_leave_in_one_send_message_batch(
     feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
 ) -> None:
