@@ -148,7 +148,8 @@ def _set_status(result: ResultMessage, state: OrderState) -> None:
 async def record_handler(record: SQSRecord) -> None:
     try:
         result = ResultMessage.model_validate_json(record.body)
-        logger.append_keys(order_id=result.orderId, correlation_id=result.correlationId or result.orderId)
+        # Per record: the records of a batch run as concurrent tasks, each in its own context.
+        logger.thread_safe_append_keys(order_id=result.orderId, correlation_id=result.correlationId or result.orderId)
         key = json.loads(record.body)
         try:
             await asyncio.to_thread(persistence.save_inprogress, key, batch_invocation.millis_left())

@@ -152,7 +152,11 @@ def _finish_attempt(order: OrderMessage, result: ResultMessage) -> None:
     """After SQS took the result: the attempt is stored as sent and the order's status is final."""
     _save_result(order, result, sent=True)
     state = OrderState.SUCCEEDED if result.status in (ResultStatus.SUCCESS, ResultStatus.PARTIAL) else OrderState.FAILED
-    status_store.transition(order.orderId, state, lastResultStatus=result.status.value)
+    # Only over `processing`: the result is on the queue already, and feedback may have acted
+    # on it (archived, notified, requeued...) before this call: its state must stand.
+    status_store.transition(
+        order.orderId, state, only_from=(OrderState.PROCESSING,), lastResultStatus=result.status.value
+    )
 
 
 async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMessage, bool]:
@@ -177,7 +181,8 @@ async def record_handler(record: SQSRecord) -> None:
     sender = batch_invocation.sender()
     try:
         order = OrderMessage.model_validate_json(record.body)
-        logger.append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
+        # Per record: the records of a batch run as concurrent tasks, each in its own context.
+        logger.thread_safe_append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
         result, sent_before = await _result_of(order, record)
         if sent_before:
             return

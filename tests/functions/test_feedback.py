@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -251,6 +252,24 @@ def test_requeues_of_a_batch_leave_in_one_send_message_batch(
         assert deliver(feedback, queues, results)[1] == set()
     assert calls == [5]
     assert len(queues["order"].drain()) == 5
+
+
+def test_each_records_log_lines_carry_its_own_order_id(feedback: Any, queues: dict[str, Queue]) -> None:
+    # GIVEN a batch of archive results handled concurrently, feedback's log read as CloudWatch would
+    results = [make_result("archive") for _ in range(5)]
+    log = io.StringIO()
+    handler = feedback.logger.registered_handler
+    previous = handler.setStream(log)
+    try:
+        # WHEN feedback archives them
+        assert deliver(feedback, queues, results)[1] == set()
+    finally:
+        handler.setStream(previous)
+    # THEN every "result archived" line names the order whose result it archived
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    archived = [line for line in lines if line.get("message") == "result archived"]
+    assert len(archived) == 5
+    assert all(line["key"].endswith(f"/{line['order_id']}.json") for line in archived)
 
 
 def test_a_result_arriving_twice_is_acted_on_once(

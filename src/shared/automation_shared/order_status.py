@@ -7,6 +7,7 @@ table's TTL attribute like the idempotency records beside it.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -65,7 +66,11 @@ class OrderStatusStore:
         """The order goes out again: its status record now holds the new attempt."""
         self.transition(retry.orderId, OrderState.REQUEUED, order=retry.to_json(), retryCount=retry.retryCount or 0)
 
-    def transition(self, order_id: str, state: OrderState, **details: str | int) -> None:
+    def transition(
+        self, order_id: str, state: OrderState, *, only_from: Collection[OrderState] = (), **details: str | int
+    ) -> bool:
+        """Sets the order's state (and `details`); with `only_from`, only if the record is in
+        one of those states now. False when that condition kept the record as it was."""
         names = {"#status": "status", "#updatedAt": "updatedAt"}
         values: dict[str, Any] = {":status": {"S": state.value}, ":updatedAt": {"S": _now()}}
         assignments = ["#status = :status", "#updatedAt = :updatedAt"]
@@ -73,13 +78,23 @@ class OrderStatusStore:
             names[f"#d{index}"] = name
             values[f":d{index}"] = {"N": str(value)} if isinstance(value, int) else {"S": value}
             assignments.append(f"#d{index} = :d{index}")
-        self._dynamodb.update_item(
-            TableName=self._table,
-            Key={"id": {"S": status_key(order_id)}},
-            UpdateExpression="SET " + ", ".join(assignments),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+        condition: dict[str, str] = {}
+        if only_from:
+            allowed = {f":from{index}": {"S": earlier.value} for index, earlier in enumerate(only_from)}
+            values.update(allowed)
+            condition["ConditionExpression"] = f"#status IN ({', '.join(allowed)})"
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": status_key(order_id)}},
+                UpdateExpression="SET " + ", ".join(assignments),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                **condition,
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def delete(self, order_id: str) -> None:
         self._dynamodb.delete_item(TableName=self._table, Key={"id": {"S": status_key(order_id)}})
