@@ -82,36 +82,12 @@ def build_result(
 ) -> ResultMessage:
     """The attempt's result; `store_data` keeps data too large for the message (in S3) and
     is called only then."""
-    result = _result(order, outcome, started_ms, finished_ms, sent_ms, first_received_ms, memory_mb, node)
-    data = data_bytes(outcome.data)
-    if len(data) <= MAX_INLINE_DATA_BYTES:
-        inline = _with_body(result, data=outcome.data, size=float(len(data)))
-        if result_message(inline, message_id="").size <= MAX_MESSAGE_BYTES:
-            return inline
-    return _with_body(result, dataPointer=store_data(data))
-
-
-def _with_body(result: ResultMessage, **fields: Any) -> ResultMessage:
-    return result.model_copy(update={"result": result.result.model_copy(update=fields)})
-
-
-def _result(
-    order: OrderMessage,
-    outcome: TaskOutcome,
-    started_ms: float,
-    finished_ms: float,
-    sent_ms: float,
-    first_received_ms: float,
-    memory_mb: int,
-    node: str,
-) -> ResultMessage:
-    """Everything of the result but where its data is."""
     metadata = ResultMetadata(
         processingNode=node, performanceMetrics={"durationMs": round(finished_ms - started_ms, 1)}
     )
     if outcome.error is not None:  # the contract refuses null: absent when there is no error
         metadata.errorDetails = outcome.error
-    return ResultMessage(
+    result = ResultMessage(
         orderId=order.orderId,
         correlationId=order.correlationId or order.orderId,
         taskType=order.taskType.value,
@@ -127,3 +103,13 @@ def _result(
             queueTime=max(0.0, started_ms - sent_ms), processingDelay=max(0.0, started_ms - first_received_ms)
         ),
     )
+    data = data_bytes(outcome.data)
+    if len(data) <= MAX_INLINE_DATA_BYTES:
+        inline = _with_body(result, data=outcome.data, size=float(len(data)))
+        if result_message(inline, message_id="").size <= MAX_MESSAGE_BYTES:
+            return inline
+    return _with_body(result, dataPointer=store_data(data))
+
+
+def _with_body(result: ResultMessage, **fields: Any) -> ResultMessage:
+    return result.model_copy(update={"result": result.result.model_copy(update=fields)})
