@@ -7,14 +7,9 @@ same with 10,000 orders; here fewer, so the suite stays within minutes on the em
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from automation_local.paths import REPO_ROOT
+from tests.e2e.run_command import run_command, summary_of
 
 pytestmark = pytest.mark.slow
 
@@ -24,22 +19,9 @@ FAIL_RATE = 0.2
 
 def test_a_preloaded_backlog_is_drained_with_every_order_where_planned_and_none_lost() -> None:
     # GIVEN the run command with 500 orders in the order queue before its pollers start
-    run = subprocess.run(
-        [
-            *(sys.executable, "-m", "automation_local.cli"),
-            *("--orders", str(ORDERS), "--fail-rate", str(FAIL_RATE), "--seed", "5", "--preload", "--json"),
-        ],
-        cwd=REPO_ROOT,
-        # The modules this test imports (pytest's pythonpath), whatever the install points at.
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+    run = run_command("--orders", str(ORDERS), "--fail-rate", str(FAIL_RATE), "--seed", "5", "--preload")
     # WHEN the pollers have drained it
-    summary = json.loads(run.stdout.strip().splitlines()[-1])
-    print(run.stdout.splitlines()[-1])  # the figures, for the record (pytest -s)
+    summary = summary_of(run)
     # THEN every order is final where its plan said, none lost
     assert summary["lost"] == 0, run.stderr[-3000:]
     assert summary["unexpected"] == 0

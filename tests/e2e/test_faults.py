@@ -1,42 +1,26 @@
 """Faults on the way, and the runtime itself killed: no order lost, none completed twice.
 
-Both run the console script as a user would (`--fault`, `--emulator-url`, `--state-dir`)
+Both run the run command as a user would (`--fault`, `--emulator-url`, `--state-dir`)
 and read the JSON summary on its last line; side effects are counted at the stand-ins
 (Telegram messages, page reads) and in the archive bucket."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from automation_local.emulator import Emulator
 from automation_local.paths import REPO_ROOT
+from tests.e2e.run_command import RUN_COMMAND, run_command, run_environment, summary_of
 
 pytestmark = pytest.mark.slow
 
-COMMAND = str(Path(sys.executable).parent / "automation-local")
 FAULTS = {"sqs-send-error": 0.1, "sqs-partial-batch": 0.2, "throttle": 0.05, "handler-error": 0.1}
-
-
-def summary_of(run: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    lines = run.stdout.strip().splitlines()
-    assert lines, run.stderr[-3000:]
-    print(lines[-1])  # the figures, for the record (pytest -s)
-    return dict(json.loads(lines[-1]))
-
-
-def run_command(*arguments: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COMMAND, *arguments, "--json"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
-    )
 
 
 def test_faults_dealt_to_every_function_lose_no_order_and_complete_none_twice() -> None:
@@ -67,8 +51,9 @@ def test_the_runtime_killed_mid_run_and_started_again_loses_no_order(tmp_path: P
         arguments = ("--emulator-url", emulator.endpoint_url, "--state-dir", str(state))
         # GIVEN a run of 200 orders against an emulator of its own
         first = subprocess.Popen(
-            [COMMAND, *arguments, "--orders", "200", "--fail-rate", "0.2", "--seed", "3"],
+            [*RUN_COMMAND, *arguments, "--orders", "200", "--fail-rate", "0.2", "--seed", "3"],
             cwd=REPO_ROOT,
+            env=run_environment(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: the runtime, its sandboxes and stand-ins

@@ -1,0 +1,39 @@
+"""The run command (`automation-local`) as the end-to-end tests start it: in a process of
+its own, with this test run's modules, ending with its JSON summary on the last line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from automation_local.paths import REPO_ROOT
+
+RUN_COMMAND = [sys.executable, "-m", "automation_local.cli"]
+
+
+def run_environment() -> dict[str, str]:
+    """The modules this test run imports (pytest's pythonpath), whatever the install points at."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+
+def run_command(*arguments: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*RUN_COMMAND, *arguments, "--json"],
+        cwd=REPO_ROOT,
+        env=run_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def summary_of(run: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The run's JSON summary, printed too for the record (pytest -s)."""
+    lines = run.stdout.strip().splitlines()
+    assert lines, run.stderr[-3000:]
+    print(lines[-1])
+    return dict(json.loads(lines[-1]))
