@@ -48,14 +48,24 @@ def _print_stack(emulator: Emulator, stack: LocalStack) -> None:
 
 
 def _curl_example(runtime: LocalRuntime) -> str:
+    """A signed POST and a signed GET of the same order (HMAC over `<ts>.<METHOD>.<path>.<body>`)."""
     assert runtime.http_api is not None
-    body = '{"taskType":"text-processing","userId":"user-1","payload":{"parameters":{"text":"Hello queues."}}}'
+    url = runtime.http_api.url
+    order_id = "0b6f4a52-5d3e-4c1a-9f7e-2a8d6c4b1e90"
+    body = (
+        f'{{"orderId":"{order_id}","taskType":"text-processing","userId":"user-1",'
+        '"payload":{"parameters":{"text":"Hello queues."}}}'
+    )
+    sign = 'openssl dgst -sha256 -hmac "$SECRET" | cut -d" " -f2'
     return (
         f"SECRET='{runtime.webhook_secret}'\n"
         f"BODY='{body}'\n"
-        'TS=$(date +%s); SIG=$(printf "%s.%s" "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" | cut -d" " -f2)\n'
-        f"curl -s -X POST {runtime.http_api.url}/orders -H 'content-type: application/json' \\\n"
-        '  -H "x-signature-timestamp: $TS" -H "x-signature: sha256=$SIG" -d "$BODY"'
+        f'TS=$(date +%s); SIG=$(printf \'%s.POST./orders.%s\' "$TS" "$BODY" | {sign})\n'
+        f"curl -sS -w ' -> HTTP %{{http_code}}\\n' -X POST {url}/orders -H 'content-type: application/json' \\\n"
+        '  -H "x-signature-timestamp: $TS" -H "x-signature: sha256=$SIG" -d "$BODY"\n'
+        f"sleep 1; TS=$(date +%s); SIG=$(printf '%s.GET./orders/{order_id}.' \"$TS\" | {sign})\n"
+        f"curl -sS -w ' -> HTTP %{{http_code}}\\n' {url}/orders/{order_id} \\\n"
+        '  -H "x-signature-timestamp: $TS" -H "x-signature: sha256=$SIG"'
     )
 
 

@@ -39,7 +39,10 @@ from .order_tracker import FINAL_STATES, OrderState, OrderTracker
 SUBMIT_BATCH_SIZE = 10
 SUBMIT_CLIENTS = 4
 SUBMIT_ATTEMPTS = 8
-MAX_BACKOFF_SECONDS = 5.0  # 8 attempts span ~16 s: longer than a killed webhook's reservation
+# 8 attempts span ~25 s: longer than a killed webhook's claim. At least 1 s apart, so each
+# retry is signed with another timestamp (a second request with the same signature is refused).
+MIN_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 5.0
 POLL_SECONDS = 1.0
 # Order statuses in a webhook answer that mean the order is in the queue.
 ACCEPTED = {"queued", "duplicate"}
@@ -72,7 +75,8 @@ class Summary:
 
 def _post(url: str, secret: str, documents: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
     body = json.dumps(documents).encode()
-    headers = {"content-type": "application/json", **signed_headers(secret, body)}
+    # Signed for each attempt: the webhook accepts a signature once.
+    headers = {"content-type": "application/json", **signed_headers(secret, "POST", "/orders", body)}
     request = urllib.request.Request(f"{url}/orders", data=body, headers=headers, method="POST")  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - the local API's http URL
@@ -96,7 +100,7 @@ def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> dict[str,
         pending = [o for o in pending if o.order_id not in outcome]
         if not pending:
             return outcome
-        time.sleep(min(MAX_BACKOFF_SECONDS, 0.2 * 2**attempt))
+        time.sleep(min(MAX_BACKOFF_SECONDS, MIN_BACKOFF_SECONDS * 2**attempt))
     return outcome | {o.order_id: "rejected" for o in pending}
 
 

@@ -15,13 +15,22 @@ reads each mapping's configuration from the deployed stack and does what Lambda 
   queue return after its visibility timeout, and the queue's redrive policy moves them to
   the DLQ after `maxReceiveCount` receives: that part is the emulator's own queue.
 
+Each polling thread is a loop around one poll step (as LocalStack's `EsmWorker` loop
+around `Poller.poll_events`): the step gathers a batch, drops the filtered-out messages,
+invokes and deletes; the loop catches whatever a step raises (an emulator error that
+outlasted botocore's retries, say), logs it, counts it in the mapping's stats and backs
+off before the next step, as Lambda's pollers back off from a failing queue, so one bad
+answer never ends a poller and the mapping keeps its concurrency.
+
 Not emulated: the 6 MB invocation payload limit (messages are at most 256 KiB and batches
 here at most 100 of them), and Lambda's scaling up from five pollers (all start at once).
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +44,12 @@ from .sqs_events import sqs_record
 # An idle poller long-polls this long, so a stop is noticed within it.
 IDLE_WAIT_SECONDS = 1
 SQS_MAX_MESSAGES_PER_RECEIVE = 10
+# After a failed poll step the loop waits this long, doubled per failure in a row (with
+# jitter), up to the cap; a step that works resets it.
+FIRST_BACKOFF_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,6 +62,7 @@ class MappingStats:
     invocation_errors: int = 0
     reported_failures: int = 0
     deleted: int = 0
+    poll_errors: int = 0  # poll steps that raised (each logged, then backed off from)
     longest_invocation_ms: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -114,6 +130,24 @@ def _failed_ids(invocation: Invocation, record_ids: list[str], reports_failures:
     return {i for i in named if i}
 
 
+class _LazySandbox:
+    """A polling thread's sandbox, started at its first invocation (a cold start) and kept."""
+
+    def __init__(self, new_sandbox: Callable[[], FunctionSandbox]) -> None:
+        self._new_sandbox = new_sandbox
+        self._sandbox: FunctionSandbox | None = None
+
+    def get(self) -> FunctionSandbox:
+        if self._sandbox is None:
+            self._sandbox = self._new_sandbox()
+        return self._sandbox
+
+    def stop(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.stop()
+            self._sandbox = None
+
+
 class EventSourcePoller:
     """`MaximumConcurrency` polling threads for one mapping; `start()` and `stop()`."""
 
@@ -142,6 +176,11 @@ class EventSourcePoller:
             self._threads.append(thread)
         return self
 
+    @property
+    def threads_alive(self) -> int:
+        """Polling threads running now (the mapping's concurrency while it polls)."""
+        return sum(thread.is_alive() for thread in self._threads)
+
     def signal_stop(self) -> None:
         """Asks every polling thread to stop once its current receive or invocation ends."""
         self._stopping.set()
@@ -154,20 +193,40 @@ class EventSourcePoller:
         self._threads.clear()
 
     def _poll(self) -> None:
+        """One polling thread: poll steps until asked to stop, none of whose errors ends it."""
         sqs = self._sqs_client()
-        sandbox: FunctionSandbox | None = None
+        sandbox = _LazySandbox(self._new_sandbox)
+        failures_in_a_row = 0
         try:
             while not self._stopping.is_set():
-                batch = self._gather(sqs)
-                if not batch:
-                    continue
-                matching = self._drop_filtered_out(sqs, batch)
-                if matching:
-                    sandbox = sandbox or self._new_sandbox()
-                    self._invoke(sqs, sandbox, matching)
+                try:
+                    self.poll_step(sqs, sandbox)
+                    failures_in_a_row = 0
+                except Exception as error:
+                    if self._stopping.is_set():
+                        return  # the emulator may be going away with the runtime: not an error
+                    failures_in_a_row += 1
+                    self.stats.add(poll_errors=1)
+                    backoff = min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** (failures_in_a_row - 1))
+                    log.warning(
+                        "%s: poll step failed (%s: %s); retrying in %.1f s",
+                        threading.current_thread().name,
+                        type(error).__name__,
+                        error,
+                        backoff,
+                    )
+                    self._stopping.wait(backoff * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not a secret
         finally:
-            if sandbox is not None:
-                sandbox.stop()
+            sandbox.stop()
+
+    def poll_step(self, sqs: Any, sandbox: _LazySandbox) -> None:
+        """Gather a batch, drop what the filters refuse, invoke with the rest, delete what succeeded."""
+        batch = self._gather(sqs)
+        if not batch:
+            return
+        matching = self._drop_filtered_out(sqs, batch)
+        if matching:
+            self._invoke(sqs, sandbox.get(), matching)
 
     def _gather(self, sqs: Any) -> list[dict[str, Any]]:
         configuration = self.configuration

@@ -7,6 +7,8 @@ import time
 import uuid
 from typing import Any
 
+from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
+
 
 def http_api_event(
     method: str,
@@ -53,3 +55,17 @@ def http_api_event(
             event["body"] = base64.b64encode(body).decode()
             event["isBase64Encoded"] = True
     return event
+
+
+def raw_body(event: dict[str, Any]) -> bytes:
+    """The body as the client sent it (what the webhook verifies): base64 decoded if marked so."""
+    body = (event.get("body") or "").encode()
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body
+
+
+def signed_event(secret: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The event with the signature headers a client would send: over its method, path and
+    raw body, at the current time (any signature it carried is replaced)."""
+    headers = {k: v for k, v in event.get("headers", {}).items() if k not in (TIMESTAMP_HEADER, SIGNATURE_HEADER)}
+    method, path = event["requestContext"]["http"]["method"], event["rawPath"]
+    return {**event, "headers": headers | signed_headers(secret, method, path, raw_body(event))}

@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
+from automation_shared.signing import SIGNATURE_HEADER
 
 from . import local_account
 from .emulator import Emulator
+from .http_events import signed_event
 from .local_stack import LocalStack
 from .sandbox import Invocation
 from .stack_functions import sandbox_for
-
-
-def signed_event(emulator: Emulator, stack: LocalStack, event: dict[str, Any]) -> dict[str, Any]:
-    secret = local_account.webhook_secret(emulator, stack)
-    headers = {k: v for k, v in event.get("headers", {}).items() if k not in (TIMESTAMP_HEADER, SIGNATURE_HEADER)}
-    return {**event, "headers": headers | signed_headers(secret, (event.get("body") or "").encode())}
 
 
 def invoke_event_file(
@@ -31,7 +25,7 @@ def invoke_event_file(
 ) -> Invocation:
     event = json.loads(event_file.read_text())
     if function == "webhook" and event.get("headers", {}).get(SIGNATURE_HEADER):
-        event = signed_event(emulator, stack, event)
+        event = signed_event(local_account.webhook_secret(emulator, stack), event)
     local_account.seed(emulator, stack.ssm_prefix)
     with local_account.LocalIntegrations() as integrations:
         sandbox = sandbox_for(emulator, stack, function, integrations.environment, built)

@@ -78,5 +78,7 @@ def load_handler_module(function: str, code_dir: Path | None = None) -> ModuleTy
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs, as an import would (dataclasses and pickling look it up).
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module

@@ -25,7 +25,10 @@ SENT_AT = 1795600800.0  # 2026-11-25T10:00:00Z: every sample event happens then
 SENT_AT_MS = str(int(SENT_AT * 1000))
 # A closed port: web tasks fail at once instead of reaching the internet; edit for a real check.
 EXAMPLE_URL = "http://127.0.0.1:9/"
-PLACEHOLDER_SIGNATURE = {"x-signature-timestamp": "1795600800", "x-signature": "sha256=<hmac of '<timestamp>.<body>'>"}
+PLACEHOLDER_SIGNATURE = {
+    "x-signature-timestamp": "1795600800",
+    "x-signature": "sha256=<hmac of '<timestamp>.<METHOD>.<path>.<body>'>",
+}
 
 
 def _id(name: str) -> str:

@@ -29,8 +29,9 @@ from feedback_actions import alerts, telegram
 from feedback_actions.archive import archive
 from feedback_actions.requeue import next_attempt, requeue_message
 
-from automation_shared import batch_invocation, result_payloads
+from automation_shared import batch_invocation, dead_letters, result_payloads
 from automation_shared.contracts import FollowUpAction, OrderMessage, ResultMessage
+from automation_shared.messages import RETRY_COUNT_ATTRIBUTE
 from automation_shared.order_status import OrderState, OrderStatusStore
 from automation_shared.perplexity_client import complete
 
@@ -38,6 +39,7 @@ ORDER_QUEUE_URL = os.environ["ORDER_QUEUE_URL"]
 ALERT_TOPIC_ARN = os.environ["ALERT_TOPIC_ARN"]
 ARCHIVE_BUCKET_NAME = os.environ["ARCHIVE_BUCKET_NAME"]
 ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
+MAX_RECEIVE_COUNT = int(os.environ["RESULT_QUEUE_MAX_RECEIVE_COUNT"])
 REQUEUE_BASE_DELAY_SECONDS = float(os.environ.get("REQUEUE_BASE_DELAY_SECONDS", "30"))
 SAFETY_MARGIN_SECONDS = 2.0
 
@@ -110,29 +112,42 @@ async def _enhance(result: ResultMessage) -> OrderState:
     return await _notify(result, enhanced)
 
 
-async def _requeue(result: ResultMessage, record_id: str) -> OrderState:
-    record = await asyncio.to_thread(status_store.get, result.orderId)
-    if not record or not record.get("order"):
+def _attempt_of(record: SQSRecord) -> int | None:
+    """The attempt (retryCount) the result is of, from the worker's message attribute."""
+    attribute = record.message_attributes[RETRY_COUNT_ATTRIBUTE]
+    value = attribute.string_value if attribute else None
+    return int(value) if value and value.isdecimal() else None
+
+
+async def _requeue(result: ResultMessage, record: SQSRecord) -> OrderState:
+    status = await asyncio.to_thread(status_store.get, result.orderId)
+    if not status or not status.get("order"):
         return await _escalate(result, "requeue asked, but the original order is unknown")
-    failed_attempt = OrderMessage.model_validate_json(str(record["order"]))
+    failed_attempt = OrderMessage.model_validate_json(str(status["order"]))
+    attempt = _attempt_of(record)
+    if attempt is not None and attempt < (failed_attempt.retryCount or 0):
+        # A later attempt was requeued already (this result came again, from an earlier
+        # delivery): requeueing from it would skip or double an attempt.
+        logger.info("result of an earlier attempt; its requeue was done", attempt=attempt)
+        return OrderState.REQUEUED
     retry = next_attempt(failed_attempt, result)
     if retry is None:
         return await _escalate(result, f"retries spent after {failed_attempt.retryCount or 0} retries")
-    message = requeue_message(failed_attempt, retry, REQUEUE_BASE_DELAY_SECONDS, record_id)
+    message = requeue_message(failed_attempt, retry, REQUEUE_BASE_DELAY_SECONDS, record.message_id)
     if not await batch_invocation.sender().send(message):
         raise ActionNotDoneError(f"requeue of {result.orderId} not accepted by SQS")
     await asyncio.to_thread(status_store.record_requeued, retry)
     return OrderState.REQUEUED
 
 
-async def _act(result: ResultMessage, record_id: str) -> OrderState:
+async def _act(result: ResultMessage, record: SQSRecord) -> OrderState:
     match result.followUpAction:
         case FollowUpAction.NOTIFY:
             return await _notify(result)
         case FollowUpAction.ENHANCE:
             return await _enhance(result)
         case FollowUpAction.REQUEUE:
-            return await _requeue(result, record_id)
+            return await _requeue(result, record)
         case FollowUpAction.ESCALATE:
             return await _escalate(result, "the worker asked for escalation")
         case _:  # archive, or no action given
@@ -140,37 +155,42 @@ async def _act(result: ResultMessage, record_id: str) -> OrderState:
 
 
 def _set_status(result: ResultMessage, state: OrderState) -> None:
-    """The order's final status; a requeued order's was set when it was requeued."""
+    """The order's final status, once; a requeued order's was set when it was requeued."""
     if state is not OrderState.REQUEUED:
-        status_store.transition(result.orderId, state)
+        status_store.finish(result.orderId, state)
+
+
+async def _handle(record: SQSRecord) -> None:
+    result = ResultMessage.model_validate_json(record.body)
+    # Per record: the records of a batch run as concurrent tasks, each in its own context.
+    logger.thread_safe_append_keys(order_id=result.orderId, correlation_id=result.correlationId or result.orderId)
+    key = json.loads(record.body)
+    try:
+        await asyncio.to_thread(persistence.save_inprogress, key, batch_invocation.millis_left())
+    except IdempotencyItemAlreadyExistsError as exists:
+        earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, key)
+        if earlier is not None and earlier.status == "COMPLETED":
+            # Acted on before. The order's status is set again: the invocation that acted
+            # may have ended between recording the act and setting the status.
+            await asyncio.to_thread(_set_status, result, OrderState(earlier.response_json_as_dict()["state"]))
+            return
+        raise ActionNotDoneError(f"result of {result.orderId} is being handled elsewhere") from exists
+    try:
+        state = await _act(result, record)
+    except Exception as error:
+        await asyncio.to_thread(persistence.delete_record, key, error)
+        raise
+    await asyncio.to_thread(persistence.save_success, key, {"state": state.value})
+    await asyncio.to_thread(_set_status, result, state)
+    metrics.add_metric(name=f"FollowUp{(result.followUpAction or 'archive').title()}", unit=MetricUnit.Count, value=1)
 
 
 async def record_handler(record: SQSRecord) -> None:
     try:
-        result = ResultMessage.model_validate_json(record.body)
-        # Per record: the records of a batch run as concurrent tasks, each in its own context.
-        logger.thread_safe_append_keys(order_id=result.orderId, correlation_id=result.correlationId or result.orderId)
-        key = json.loads(record.body)
-        try:
-            await asyncio.to_thread(persistence.save_inprogress, key, batch_invocation.millis_left())
-        except IdempotencyItemAlreadyExistsError as exists:
-            earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, key)
-            if earlier is not None and earlier.status == "COMPLETED":
-                # Acted on before. The order's status is set again: the invocation that acted
-                # may have ended between recording the act and setting the status.
-                await asyncio.to_thread(_set_status, result, OrderState(earlier.response_json_as_dict()["state"]))
-                return
-            raise ActionNotDoneError(f"result of {result.orderId} is being handled elsewhere") from exists
-        try:
-            state = await _act(result, record.message_id)
-        except Exception as error:
-            await asyncio.to_thread(persistence.delete_record, key, error)
-            raise
-        await asyncio.to_thread(persistence.save_success, key, {"state": state.value})
-        await asyncio.to_thread(_set_status, result, state)
-        metrics.add_metric(
-            name=f"FollowUp{(result.followUpAction or 'archive').title()}", unit=MetricUnit.Count, value=1
-        )
+        await _handle(record)
+    except Exception as failure:
+        await asyncio.to_thread(dead_letters.record_failed, record, failure, MAX_RECEIVE_COUNT, status_store)
+        raise
     finally:
         await batch_invocation.sender().release(record.message_id)
 

@@ -1,8 +1,9 @@
 """Webhook: `POST /orders` (one order or up to 10) and `GET /orders/{orderId}` on the HTTP API.
 
-Every route is authenticated (HMAC-SHA256 over `<timestamp>.<raw body>`), input is
-validated against the order contract before anything is sent, and acceptance is
-idempotent on `deduplicationId` (or `orderId`).
+Every route is authenticated (HMAC-SHA256 over `<timestamp>.<METHOD>.<path>.<raw body>`,
+each signature accepted once), input is validated against the order contract (and the
+worker's time budget) before anything is sent, and acceptance is idempotent on
+`deduplicationId` (or `orderId`).
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from automation_shared.order_status import OrderStatusStore
 from automation_shared.signing import SignatureError, verify
-from webhook_api.acceptance import Outcome, accept
+from automation_shared.task_budget import longest_task_seconds
+from webhook_api.acceptance import AcceptanceLedger, Outcome, accept
 from webhook_api.intake import IntakeError, parse_orders
 from webhook_api.problems import problem
+from webhook_api.replay import ReplayedRequestError, SignatureLedger
 
 SECRET_CACHE_SECONDS = 300  # a rotated secret is picked up within 5 minutes
 ORDER_ID = re.compile(r"^[0-9a-fA-F-]{36}$")
@@ -34,6 +36,8 @@ ORDER_ID = re.compile(r"^[0-9a-fA-F-]{36}$")
 ORDER_QUEUE_URL = os.environ["ORDER_QUEUE_URL"]
 ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
 WEBHOOK_SECRET_NAME = os.environ["WEBHOOK_SECRET_NAME"]
+# The longest payload.timeout the stack's worker can honour (task_budget).
+LONGEST_TASK_SECONDS = longest_task_seconds(float(os.environ["WORKER_TIMEOUT_SECONDS"]))
 
 logger = Logger()
 # Patches botocore only: of what patch_all() would patch, the only library here (sqlite3,
@@ -44,9 +48,8 @@ app = APIGatewayHttpResolver()
 sqs = boto3.client("sqs")
 dynamodb = boto3.client("dynamodb")
 status_store = OrderStatusStore(dynamodb, ORDERS_TABLE_NAME)
-persistence = DynamoDBPersistenceLayer(
-    table_name=ORDERS_TABLE_NAME, key_attr="id", expiry_attr="expiration", boto3_client=dynamodb
-)
+signatures = SignatureLedger(dynamodb, ORDERS_TABLE_NAME)
+acceptances = AcceptanceLedger(dynamodb, ORDERS_TABLE_NAME)
 
 
 def _raw_body() -> bytes:
@@ -61,9 +64,13 @@ def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -
     except ValueError:  # binascii.Error or non-ASCII: API Gateway encodes correctly, other callers may not
         return problem(400, "Malformed body", "isBase64Encoded is set but the body is not base64")
     secret = parameters.get_secret(WEBHOOK_SECRET_NAME, max_age=SECRET_CACHE_SECONDS)
+    event = app.current_event
     try:
-        verify(str(secret), dict(app.current_event.headers), body)
-    except SignatureError as refused:
+        used, timestamp = verify(
+            str(secret), dict(event.headers), event.request_context.http.method, event.raw_path, body
+        )
+        signatures.accept_once(used, timestamp)
+    except (SignatureError, ReplayedRequestError) as refused:
         metrics.add_metric(name="UnauthenticatedRequests", unit=MetricUnit.Count, value=1)
         return problem(401, "Unauthenticated", str(refused))
     return next_middleware(app)
@@ -75,14 +82,14 @@ app.use(middlewares=[authenticate])
 @app.post("/orders")
 def create_orders() -> Response:
     try:
-        orders, is_batch = parse_orders(_raw_body())
+        orders, is_batch = parse_orders(_raw_body(), LONGEST_TASK_SECONDS)
     except IntakeError as invalid:
         metrics.add_metric(name="OrdersRejected", unit=MetricUnit.Count, value=1)
         return problem(invalid.status, invalid.title, errors=invalid.errors)
 
     accepted = accept(
         orders,
-        persistence=persistence,
+        ledger=acceptances,
         sqs=sqs,
         queue_url=ORDER_QUEUE_URL,
         status_store=status_store,

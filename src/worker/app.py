@@ -16,6 +16,7 @@ import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -30,20 +31,20 @@ from worker_tasks.outcome import TaskOutcome
 from worker_tasks.registry import processor_for
 from worker_tasks.results import build_result
 
-from automation_shared import batch_invocation, result_payloads
+from automation_shared import batch_invocation, dead_letters, result_payloads
+from automation_shared.batched_sender import BatchedSender
 from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage, ResultStatus
 from automation_shared.http_client import ExternalCallError
 from automation_shared.messages import result_message
 from automation_shared.order_status import OrderState, OrderStatusStore
+from automation_shared.task_budget import WORKER_MARGIN_SECONDS
 
 RESULT_QUEUE_URL = os.environ["RESULT_QUEUE_URL"]
 ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
 PAYLOAD_BUCKET_NAME = os.environ["PAYLOAD_BUCKET_NAME"]
+MAX_RECEIVE_COUNT = int(os.environ["ORDER_QUEUE_MAX_RECEIVE_COUNT"])
 MEMORY_MB = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
 DEFAULT_TASK_TIMEOUT_SECONDS = 60.0
-# Time kept back from the invocation for sending results and reporting failures (at most
-# a fifth of the invocation: see batch_invocation.work_deadline).
-SAFETY_MARGIN_SECONDS = 3.0
 
 logger = Logger()
 # Patches botocore only: of what patch_all() would patch, the only library here (sqlite3,
@@ -75,6 +76,10 @@ class AttemptInProgressError(Exception):
     """Another invocation is running this attempt now; the record is retried later."""
 
 
+class AttemptCancelledError(Exception):
+    """Recorded with the claim it releases: the attempt never ran (no time left)."""
+
+
 @functools.cache
 def _s3() -> Any:
     """The S3 client, created on first use: only results too large for a message need it."""
@@ -96,7 +101,7 @@ def _run_task(order: OrderMessage, deadline: float) -> TaskOutcome:
 async def _bounded_task(order: OrderMessage) -> TaskOutcome:
     budget = min(
         order.payload.timeout or DEFAULT_TASK_TIMEOUT_SECONDS,
-        batch_invocation.work_deadline(SAFETY_MARGIN_SECONDS) - time.monotonic(),
+        batch_invocation.work_deadline(WORKER_MARGIN_SECONDS) - time.monotonic(),
     )
     if budget <= 0:
         return TaskOutcome(ResultStatus.CANCELLED, "not started: no time left in this invocation")
@@ -143,9 +148,11 @@ def _build_and_save_result(
 
 
 def _start_attempt(order: OrderMessage, millis_left: int) -> None:
-    """Claims the attempt (raises IdempotencyItemAlreadyExistsError if taken), then marks the order processing."""
+    """Claims the attempt (raises IdempotencyItemAlreadyExistsError if taken), then marks the
+    order processing, writing its whole status record (an order sent straight to the queue
+    has none yet, and feedback requeues from it)."""
     persistence.save_inprogress(_attempt_key(order), millis_left)
-    status_store.transition(order.orderId, OrderState.PROCESSING)
+    status_store.record_processing(order)
 
 
 def _finish_attempt(order: OrderMessage, result: ResultMessage) -> None:
@@ -159,8 +166,40 @@ def _finish_attempt(order: OrderMessage, result: ResultMessage) -> None:
     )
 
 
-async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMessage, bool]:
-    """The attempt's result and whether it was sent before: runs the task only the first time."""
+@dataclass
+class Attempt:
+    result: ResultMessage
+    sent_before: bool = False  # a redelivery of an attempt whose result went out already
+    claimed: bool = True  # False for one cancelled before it was claimed (nothing to finish)
+
+
+def _cancelled(order: OrderMessage, record: SQSRecord) -> ResultMessage:
+    now_ms = time.time() * 1000
+    outcome = TaskOutcome(ResultStatus.CANCELLED, "not started: no time left in this invocation")
+    return build_result(
+        order,
+        outcome,
+        started_ms=now_ms,
+        finished_ms=now_ms,
+        sent_ms=float(record.attributes.sent_timestamp),
+        first_received_ms=float(record.attributes.approximate_first_receive_timestamp),
+        memory_mb=MEMORY_MB,
+        node=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
+        store_data=functools.partial(_store_data, order),
+    )
+
+
+def _release_attempt(order: OrderMessage) -> None:
+    """The attempt was claimed but never run (time ran out): its claim goes, so the order
+    feedback requeues for it (same retryCount) runs it."""
+    persistence.delete_record(_attempt_key(order), AttemptCancelledError(order.orderId))
+
+
+async def _attempt(order: OrderMessage, record: SQSRecord) -> Attempt:
+    """The attempt's result: the task runs only the first time; a `cancelled` one is never
+    stored, so it takes no attempt from the order."""
+    if batch_invocation.work_deadline(WORKER_MARGIN_SECONDS) <= time.monotonic():
+        return Attempt(_cancelled(order, record), claimed=False)
     try:
         await asyncio.to_thread(_start_attempt, order, batch_invocation.millis_left())
     except IdempotencyItemAlreadyExistsError as exists:
@@ -168,28 +207,42 @@ async def _result_of(order: OrderMessage, record: SQSRecord) -> tuple[ResultMess
         if earlier is None or earlier.status != "COMPLETED":
             raise AttemptInProgressError(order.orderId) from exists
         stored = earlier.response_json_as_dict()
-        return ResultMessage.model_validate(stored["result"]), bool(stored.get("sent"))
+        return Attempt(ResultMessage.model_validate(stored["result"]), sent_before=bool(stored.get("sent")))
 
     started_ms = time.time() * 1000
     outcome = await _bounded_task(order)
+    if outcome.status is ResultStatus.CANCELLED:  # time ran out while claiming
+        await asyncio.to_thread(_release_attempt, order)
+        return Attempt(_cancelled(order, record), claimed=False)
     finished_ms = time.time() * 1000
     result = await asyncio.to_thread(_build_and_save_result, order, record, outcome, started_ms, finished_ms)
-    return result, False
+    return Attempt(result)
+
+
+async def _handle(record: SQSRecord, sender: BatchedSender) -> None:
+    order = OrderMessage.model_validate_json(record.body)
+    # Per record: the records of a batch run as concurrent tasks, each in its own context.
+    logger.thread_safe_append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
+    attempt = await _attempt(order, record)
+    if attempt.sent_before:
+        return
+    message = result_message(attempt.result, message_id=record.message_id, retry_count=order.retryCount or 0)
+    if not await sender.send(message):
+        raise ResultNotSentError(order.orderId)
+    if attempt.claimed:
+        await asyncio.to_thread(_finish_attempt, order, attempt.result)
+    metrics.add_metric(
+        name=f"Tasks{attempt.result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1
+    )
 
 
 async def record_handler(record: SQSRecord) -> None:
     sender = batch_invocation.sender()
     try:
-        order = OrderMessage.model_validate_json(record.body)
-        # Per record: the records of a batch run as concurrent tasks, each in its own context.
-        logger.thread_safe_append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
-        result, sent_before = await _result_of(order, record)
-        if sent_before:
-            return
-        if not await sender.send(result_message(result, message_id=record.message_id)):
-            raise ResultNotSentError(order.orderId)
-        await asyncio.to_thread(_finish_attempt, order, result)
-        metrics.add_metric(name=f"Tasks{result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1)
+        await _handle(record, sender)
+    except Exception as failure:
+        await asyncio.to_thread(dead_letters.record_failed, record, failure, MAX_RECEIVE_COUNT, status_store)
+        raise
     finally:
         await sender.release(record.message_id)
 

@@ -26,7 +26,7 @@ def http(runtime: LocalRuntime, method: str, path: str, document: Any = None) ->
     """A signed request to the local HTTP API."""
     assert runtime.http_api is not None
     body = json.dumps(document).encode() if document is not None else b""
-    headers = {"content-type": "application/json", **signed_headers(runtime.webhook_secret, body)}
+    headers = {"content-type": "application/json", **signed_headers(runtime.webhook_secret, method, path, body)}
     request = urllib.request.Request(f"{runtime.http_api.url}{path}", data=body or None, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from automation_local.emulator import Emulator
+from automation_local.http_events import signed_event
 from automation_local.sample_events import EVENTS_DIR, rendered
-from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from tests.functions.handlers import context_for, loaded_handler
 
 pytestmark = pytest.mark.slow
@@ -45,11 +45,6 @@ def handlers(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[d
         }
 
 
-def _signed(event: dict[str, Any], secret: str) -> dict[str, Any]:
-    headers = {k: v for k, v in event["headers"].items() if k not in (TIMESTAMP_HEADER, SIGNATURE_HEADER)}
-    return {**event, "headers": headers | signed_headers(secret, (event.get("body") or "").encode())}
-
-
 @pytest.mark.parametrize("event_file", EVENTS, ids=[p.stem for p in EVENTS])
 def test_sample_event_gets_its_expected_response(
     emulator: Emulator, handlers: dict[str, ModuleType], event_file: Path
@@ -60,7 +55,7 @@ def test_sample_event_gets_its_expected_response(
     bad = "-bad-" in event_file.stem
     if function == "webhook" and "unsigned" not in event_file.stem:
         secret = emulator.client("secretsmanager").get_secret_value(SecretId="automation/dev/webhook-secret")
-        event = _signed(event, secret["SecretString"])
+        event = signed_event(secret["SecretString"], event)
     # WHEN the handler runs it
     response = handlers[function].lambda_handler(event, context_for(function))
     # THEN the webhook answers 4xx to a bad request and 2xx (or 404 for an unknown id) otherwise

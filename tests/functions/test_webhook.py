@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 
 from automation_local.emulator import Emulator
+from automation_local.http_events import http_api_event
 from automation_local.local_stack import LocalStack
+from automation_shared.contracts import OrderMessage
+from automation_shared.task_budget import longest_task_seconds
 from tests.functions.queues import Queue, counted_batches, refused_entries
-from tests.functions.webhook_client import WebhookClient
+from tests.functions.webhook_client import WebhookClient, fresh_signed_headers
 
 pytestmark = pytest.mark.slow
 
@@ -189,6 +192,105 @@ def test_a_partly_refused_batch_names_exactly_the_orders_to_retry(
     assert webhook_client.get(reply.json["orders"][1]["orderId"]).status == 404
     retried = webhook_client.post(orders[1])
     assert retried.status == 202 and retried.json["status"] == "queued"
+    # AND keeps the order id it was given (its deduplicationId's claim holds it)
+    assert retried.json["orderId"] == reply.json["orders"][1]["orderId"]
+    assert len(order_queue()) == 1
+
+
+def test_a_retry_after_an_acceptance_that_never_answered_keeps_its_order_id(
+    webhook_client: WebhookClient, webhook_module: Any, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN an acceptance that claimed a deduplicationId and then died (its lease has passed)
+    dedup = f"d-{uuid.uuid4()}"
+    died = OrderMessage.model_validate(
+        {**new_order(deduplicationId=dedup), "orderId": str(uuid.uuid4()), "timestamp": "2026-12-01T10:00:00Z"}
+    )
+    assert type(webhook_module.acceptances.claim(died, 0)).__name__ == "Claim"
+    # WHEN the client retries the order without an orderId
+    retried = webhook_client.post(new_order(deduplicationId=dedup))
+    # THEN it is queued once, under the order id the first acceptance gave it, not a new one
+    assert retried.status == 202 and retried.json == {"orderId": died.orderId, "status": "queued"}
+    assert [json.loads(m["Body"])["orderId"] for m in order_queue()] == [died.orderId]
+    # AND later requests with the key are duplicates of it
+    assert webhook_client.post(new_order(deduplicationId=dedup)).json == {
+        "orderId": died.orderId,
+        "status": "duplicate",
+    }
+
+
+def test_an_acceptance_under_way_is_a_409_for_a_concurrent_request(
+    webhook_client: WebhookClient, webhook_module: Any, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN another request holds the claim on a deduplicationId (its lease runs)
+    dedup = f"d-{uuid.uuid4()}"
+    holder = OrderMessage.model_validate(
+        {**new_order(deduplicationId=dedup), "orderId": str(uuid.uuid4()), "timestamp": "2026-12-01T10:00:00Z"}
+    )
+    assert type(webhook_module.acceptances.claim(holder, 60_000)).__name__ == "Claim"
+    # WHEN a request with the same key arrives
+    reply = webhook_client.post(new_order(deduplicationId=dedup))
+    # THEN it is told to retry later, and nothing is sent
+    assert reply.status == 409 and reply.json["orders"] == [{"orderId": holder.orderId, "status": "in-progress"}]
+    assert order_queue() == []
+
+
+# ------------------------------------------------------------------ signatures: once, and for one request
+def test_a_replayed_request_is_a_401_and_enqueues_nothing(
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN a signed request that was accepted (an order without orderId or deduplicationId)
+    body = json.dumps(new_order()).encode()
+    headers = {
+        "content-type": "application/json",
+        **fresh_signed_headers(webhook_client.secret, "POST", "/orders", body),
+    }
+    event = http_api_event("POST", "/orders", route_key="POST /orders", headers=headers, body=body)
+    assert webhook_client.send(event).status == 202
+    # WHEN the same request is sent again within its 300 s window
+    replay = webhook_client.send(event)
+    # THEN it is refused, and only the first order is in the queue
+    assert replay.status == 401 and "used before" in replay.json["detail"]
+    assert len(order_queue()) == 1
+
+
+def test_a_signature_covers_the_method_and_path(webhook_client: WebhookClient) -> None:
+    # GIVEN an order, and a GET signed for another order's path
+    order_id = webhook_client.post(new_order()).json["orderId"]
+    other = str(uuid.uuid4())
+    signed_for_other = fresh_signed_headers(webhook_client.secret, "GET", f"/orders/{other}")
+    # WHEN that signature is used to read the order
+    event = http_api_event(
+        "GET",
+        f"/orders/{order_id}",
+        route_key="GET /orders/{orderId}",
+        path_parameters={"orderId": order_id},
+        headers=signed_for_other,
+    )
+    # THEN it is refused: it signs another request
+    assert webhook_client.send(event).status == 401
+    # AND a POST's signature over the same empty body does not read it either
+    event["headers"] = fresh_signed_headers(webhook_client.secret, "POST", f"/orders/{order_id}")
+    assert webhook_client.send(event).status == 401
+    # AND the GET signed for its own path does
+    assert webhook_client.get(order_id).status == 200
+
+
+# ------------------------------------------------------------------ the worker's time budget
+def test_an_order_asking_more_time_than_the_worker_can_give_is_a_422(
+    webhook_client: WebhookClient, webhook_module: Any, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN the stack's worker timeout (50 s by default) leaves a task at most this long
+    longest = webhook_module.LONGEST_TASK_SECONDS
+    assert longest == longest_task_seconds(50) == 46
+    # WHEN orders ask exactly that long and a second longer
+    fits = webhook_client.post(new_order(payload={"timeout": longest}))
+    too_long = webhook_client.post([new_order(), new_order(payload={"timeout": longest + 1})])
+    # THEN the first is queued and the batch with the second is refused, naming the field and the limit
+    assert fits.status == 202
+    assert too_long.status == 422
+    [error] = too_long.json["errors"]
+    assert error["path"] == "[1].payload.timeout" and f"at most {longest} s" in error["message"]
+    assert "WorkerTimeoutSeconds" in error["message"]
     assert len(order_queue()) == 1
 
 

@@ -156,6 +156,7 @@ def test_results_carry_the_contract_fields_and_attributes(
         "Priority": "high",
         "FollowUpAction": "archive",
         "TaskType": "url-monitoring",
+        "RetryCount": "0",  # the attempt the result is of: feedback requeues from the latest only
     }
 
 

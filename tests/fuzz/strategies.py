@@ -12,7 +12,14 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from automation_local.sam_template import load_template
 from automation_shared.contracts import FollowUpAction, Priority, ResultStatus, TaskType
+from automation_shared.task_budget import longest_task_seconds
+
+# The longest payload.timeout the webhook of the test stack (template defaults) accepts.
+WEBHOOK_LONGEST_TASK_SECONDS = longest_task_seconds(
+    float(load_template()["Parameters"]["WorkerTimeoutSeconds"]["Default"])
+)
 
 # ------------------------------------------------------------------ any JSON, any bytes
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
@@ -155,13 +162,14 @@ def is_valid(model: type[BaseModel], document: Any) -> bool:
 texts = st.text(max_size=80)
 timestamps = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))])).map(datetime.isoformat)
 
-# What a client posts to the webhook: orderId and timestamp may be left out.
+# What a client posts to the webhook: orderId and timestamp may be left out; the timeout
+# within what the contract allows and the stack's worker can give a task.
 order_payloads = st.fixed_dictionaries(
     {},
     optional={
         "url": st.just("https://example.org/status"),
         "parameters": st.dictionaries(st.text(max_size=8), json_values, max_size=3),
-        "timeout": st.floats(30, 900),
+        "timeout": st.floats(30, WEBHOOK_LONGEST_TASK_SECONDS),
         "retryPolicy": st.fixed_dictionaries(
             {}, optional={"maxRetries": st.integers(0, 3), "backoffMultiplier": st.floats(1, 5)}
         ),

@@ -24,7 +24,7 @@ from automation_local.local_stack import LocalStack
 from automation_shared.contracts import OrderMessage
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, signed_headers
 from tests.functions.queues import Queue
-from tests.functions.webhook_client import Reply, WebhookClient
+from tests.functions.webhook_client import Reply, WebhookClient, fresh_signed_headers
 from tests.fuzz.example_counts import count_example
 from tests.fuzz.strategies import (
     Mutation,
@@ -75,7 +75,7 @@ raw_bodies = st.one_of(
 def signed_event(secret: str, body: bytes, *, base64_encoded: bool) -> dict[str, Any]:
     """A POST /orders event of an HTTP API (payload 2.0), signed as a client signs it; the
     body base64-encoded when asked (API Gateway does it for bodies that are not text)."""
-    headers = {"content-type": "application/json", **signed_headers(secret, body)}
+    headers = {"content-type": "application/json", **fresh_signed_headers(secret, "POST", "/orders", body)}
     event = http_api_event("POST", "/orders", route_key="POST /orders", headers=headers, body=body)
     if base64_encoded and body:
         event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
@@ -156,18 +156,24 @@ SKEWS = st.integers(301, 10**9).flatmap(lambda seconds: st.sampled_from([seconds
 @st.composite
 def unauthenticating_headers(draw: st.DrawFn, secret: str, body: bytes) -> dict[str, str]:
     """Headers that must not authenticate `body`: missing ones, a replayed (stale) or
-    pre-dated timestamp, a signature made with another secret or over another body."""
-    kind = draw(st.sampled_from(["missing", "stale or future", "other secret", "other body"]))
+    pre-dated timestamp, a signature made with another secret, for another method or path,
+    or over another body."""
+    kind = draw(st.sampled_from(["missing", "stale or future", "other secret", "other request", "other body"]))
     if kind == "missing":
-        headers = signed_headers(secret, body)
+        headers = fresh_signed_headers(secret, "POST", "/orders", body)
         for name in draw(st.sets(st.sampled_from([TIMESTAMP_HEADER, SIGNATURE_HEADER]), min_size=1)):
             del headers[name]
         return headers
     if kind == "stale or future":
-        return signed_headers(secret, body, now=time.time() + draw(SKEWS))
+        return signed_headers(secret, "POST", "/orders", body, now=time.time() + draw(SKEWS))
     if kind == "other secret":
-        return signed_headers(draw(st.text(min_size=1).filter(lambda other: other != secret)), body)
-    return signed_headers(secret, body + draw(st.binary(min_size=1, max_size=8)))
+        return fresh_signed_headers(
+            draw(st.text(min_size=1).filter(lambda other: other != secret)), "POST", "/orders", body
+        )
+    if kind == "other request":
+        method, path = draw(st.sampled_from([("GET", "/orders"), ("POST", "/orders/x"), ("PUT", "/orders")]))
+        return fresh_signed_headers(secret, method, path, body)
+    return fresh_signed_headers(secret, "POST", "/orders", body + draw(st.binary(min_size=1, max_size=8)))
 
 
 def post_with_headers(webhook_client: WebhookClient, body: bytes, headers: dict[str, str]) -> Reply:
@@ -211,7 +217,10 @@ def test_a_timestamp_that_is_not_unix_seconds_is_a_401(
 ) -> None:
     count_example("webhook: timestamp not unix seconds")
     # GIVEN a request signed correctly over the odd timestamp: only the timestamp is wrong
-    headers = {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: signature(webhook_client.secret, stamp, ORDER_BODY)}
+    headers = {
+        TIMESTAMP_HEADER: stamp,
+        SIGNATURE_HEADER: signature(webhook_client.secret, stamp, "POST", "/orders", ORDER_BODY),
+    }
     reply = post_with_headers(webhook_client, ORDER_BODY, headers)
     assert_refused_as_a_problem(reply, order_queue)
     assert reply.status == 401

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from automation_local.emulator import Emulator
 from automation_local.event_source_poller import EventSourcePoller, MappingConfiguration
@@ -66,6 +67,7 @@ def poller(emulator: Emulator, queue: tuple[str, str], probe_code: Path, tmp_pat
         concurrency: int = 2,
         filters: dict[str, Any] | None = None,
         probe_seconds: float = 0.0,
+        sqs_client: Callable[[], Any] | None = None,
     ) -> EventSourcePoller:
         configuration = MappingConfiguration(
             function_name="probe",
@@ -81,7 +83,7 @@ def poller(emulator: Emulator, queue: tuple[str, str], probe_code: Path, tmp_pat
         environment = {"PROBE_LOG": str(tmp_path / "batches.jsonl"), "PROBE_SECONDS": str(probe_seconds)}
         running = EventSourcePoller(
             configuration,
-            sqs_client=lambda: emulator.client("sqs"),
+            sqs_client=sqs_client or (lambda: emulator.client("sqs")),
             new_sandbox=lambda: FunctionSandbox(
                 "probe", probe_code, environment, function_name="probe", timeout_seconds=2, memory_mb=128
             ),
@@ -196,3 +198,43 @@ def test_at_most_maximum_concurrency_invocations_run_at_once(
     assert len({b["pid"] for b in logged}) == 2
     starts = sorted(b["at"] for b in logged)
     assert all(later - earlier >= 0.9 for earlier, later in zip(starts, starts[2:], strict=False))
+
+
+class FailingFirst:
+    """An SQS client whose first `failures` ReceiveMessage calls fail as an endpoint that went
+    away for longer than botocore's retries would fail them; the rest reach the emulator."""
+
+    def __init__(self, sqs: Any, failures: int) -> None:
+        self._sqs = sqs
+        self.failures_left = failures
+
+    def receive_message(self, **request: Any) -> Any:
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+        return self._sqs.receive_message(**request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+
+def test_a_poller_outlives_emulator_errors_logs_and_counts_them(
+    emulator: Emulator, queue: tuple[str, str], poller: Poll, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a mapping of two pollers whose first three receives each fail
+    clients: list[FailingFirst] = []
+
+    def failing_client() -> FailingFirst:
+        clients.append(FailingFirst(emulator.client("sqs"), failures=3))
+        return clients[-1]
+
+    send(emulator, queue, "ok", "ok", "ok")
+    # WHEN they poll
+    with caplog.at_level("WARNING", logger="automation_local.event_source_poller"):
+        running = poller(concurrency=2, sqs_client=failing_client)
+        # THEN each backs off and keeps polling: the messages are delivered and deleted
+        wait_for(lambda: running.stats.as_dict()["deleted"] == 3)
+    # AND every failed step was counted and logged, and both pollers still run
+    assert running.stats.as_dict()["poll_errors"] == 6
+    assert sum("poll step failed (EndpointConnectionError" in r.getMessage() for r in caplog.records) == 6
+    assert running.threads_alive == 2

@@ -53,7 +53,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "ArchiveBucket/payloads/*": {"s3:PutObject"},  # result data too large for its message
         PERPLEXITY_KEY: READ_SECRET,  # perplexity-summary
         LINKEDIN_TOKEN: READ_SECRET,  # scheduled-linkedin
-        "OrdersTable": TABLE_READ_WRITE - {"dynamodb:DeleteItem"},  # never clears a record
+        "OrdersTable": TABLE_READ_WRITE,  # DeleteItem: gives back the claim of a cancelled attempt
         "WorkerLogGroup": LOGS,
         "*": TRACING,
     },

@@ -1,7 +1,9 @@
 """notify: a Telegram Bot API `sendMessage` to the user's chat.
 
 The chat per user comes from the SSM parameter TELEGRAM_CHATS_PARAMETER, a JSON map
-`{"<userId>": "<chatId>", "*": "<default chatId>"}`; the bot token from a secret.
+`{"<userId>": "<chatId>", "*": "<default chatId>"}`, which the operator creates (the stack
+does not own it, so no deploy overwrites it); while it does not exist nobody has a chat.
+The bot token comes from a secret.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from automation_shared.contracts import ResultMessage
 from automation_shared.http_client import api_access, raise_for_status, request
@@ -19,7 +22,14 @@ MAX_TEXT = 4096  # Telegram's limit for one message
 
 
 def chat_for(user_id: str) -> str | None:
-    chats = parameters.get_parameter(os.environ["TELEGRAM_CHATS_PARAMETER"], transform="json", max_age=CACHE_SECONDS)
+    try:
+        chats = parameters.get_parameter(
+            os.environ["TELEGRAM_CHATS_PARAMETER"], transform="json", max_age=CACHE_SECONDS
+        )
+    except GetParameterError as failed:
+        if "ParameterNotFound" not in str(failed):
+            raise
+        return None  # not created yet: nobody has a chat
     chat = chats.get(user_id, chats.get("*")) if isinstance(chats, dict) else None
     return str(chat) if chat else None
 

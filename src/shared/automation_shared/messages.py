@@ -51,8 +51,15 @@ def order_message(order: OrderMessage, *, message_id: str | None = None, delay_s
     )
 
 
-def result_message(result: ResultMessage, *, message_id: str) -> OutgoingMessage:
+# The attempt a result is of (the order's retryCount): the result contract has no field for
+# it, and feedback must not requeue from a result older than the order's latest attempt.
+RETRY_COUNT_ATTRIBUTE = "RetryCount"
+
+
+def result_message(result: ResultMessage, *, message_id: str, retry_count: int | None = None) -> OutgoingMessage:
     attributes = {"Status": result.status.value, "TaskType": result.taskType}
+    if retry_count is not None:
+        attributes[RETRY_COUNT_ATTRIBUTE] = str(retry_count)
     if result.priority:
         attributes["Priority"] = result.priority.value
     if result.followUpAction:

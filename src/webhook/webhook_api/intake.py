@@ -1,6 +1,8 @@
 """Turning a request body into validated orders, or into the exact list of what is wrong.
 
-Nothing is enqueued unless every order of the request is valid.
+Nothing is enqueued unless every order of the request is valid: valid against the order
+contract, and asking no more time (`payload.timeout`) than this stack's worker can give a
+task (automation_shared.task_budget), since such an order would time out on every attempt.
 """
 
 from __future__ import annotations
@@ -41,8 +43,20 @@ def _with_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     return order
 
 
-def parse_orders(body: bytes) -> tuple[list[OrderMessage], bool]:
-    """Validated orders of the body and whether it was a batch (a JSON array); raises IntakeError."""
+def _timeout_error(order: OrderMessage, prefix: str, longest_task_seconds: int) -> dict[str, str] | None:
+    timeout = order.payload.timeout
+    if timeout is None or timeout <= longest_task_seconds:
+        return None
+    message = (
+        f"at most {longest_task_seconds} s on this stack (the worker's timeout leaves no more for a task); "
+        "raise the stack's WorkerTimeoutSeconds to allow longer tasks"
+    )
+    return {"path": _path(prefix, ("payload", "timeout")), "message": message}
+
+
+def parse_orders(body: bytes, longest_task_seconds: int) -> tuple[list[OrderMessage], bool]:
+    """Validated orders of the body and whether it was a batch (a JSON array); raises IntakeError.
+    `longest_task_seconds`: the most `payload.timeout` may ask (task_budget.longest_task_seconds)."""
     if len(body) > MAX_BODY_BYTES:
         raise IntakeError(413, f"Body larger than {MAX_BODY_BYTES} bytes")
     try:
@@ -65,9 +79,13 @@ def parse_orders(body: bytes) -> tuple[list[OrderMessage], bool]:
             errors.append({"path": prefix or "(body)", "message": "an order must be a JSON object"})
             continue
         try:
-            orders.append(OrderMessage.model_validate(_with_defaults(raw)))
+            order = OrderMessage.model_validate(_with_defaults(raw))
         except ValidationError as invalid:
             errors.extend({"path": _path(prefix, e["loc"]), "message": e["msg"]} for e in invalid.errors())
+            continue
+        if too_long := _timeout_error(order, prefix, longest_task_seconds):
+            errors.append(too_long)
+        orders.append(order)
     if errors:
         raise IntakeError(422, "Invalid orders", errors)
     return orders, is_batch

@@ -106,7 +106,7 @@ def build_result(
     data = data_bytes(outcome.data)
     if len(data) <= MAX_INLINE_DATA_BYTES:
         inline = _with_body(result, data=outcome.data, size=float(len(data)))
-        if result_message(inline, message_id="").size <= MAX_MESSAGE_BYTES:
+        if result_message(inline, message_id="", retry_count=order.retryCount or 0).size <= MAX_MESSAGE_BYTES:
             return inline
     return _with_body(result, dataPointer=store_data(data))
 

@@ -1,0 +1,56 @@
+"""A record that failed: logged with its reason, and, on its last allowed receive, its
+order marked `dead-lettered` (the queue moves it to its DLQ at the next receive).
+
+Shared by the two queue consumers. The record's order id comes from its body even when
+the contract refuses the body (a faulty producer's message still names its order).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from .order_status import OrderStatusStore
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+logger = Logger(child=True)  # logs through the function's own Logger (same service)
+
+
+def order_id_in(body: str) -> str | None:
+    """The `orderId` of a body, if it has a well-formed one."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    order_id = document.get("orderId") if isinstance(document, dict) else None
+    return order_id if isinstance(order_id, str) and UUID.match(order_id) else None
+
+
+def on_last_receive(record: SQSRecord, max_receive_count: int) -> bool:
+    return int(record.attributes.approximate_receive_count) >= max_receive_count
+
+
+def record_failed(
+    record: SQSRecord, failure: Exception, max_receive_count: int, status_store: OrderStatusStore
+) -> None:
+    """What a consumer does with a record it reports as failed (it then re-raises)."""
+    last = on_last_receive(record, max_receive_count)
+    reason: Any = str(failure)
+    errors = getattr(failure, "errors", None)
+    if callable(errors):  # a pydantic ValidationError: each refused field with its path
+        reason = [{"path": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors()]
+    logger.warning(
+        "record failed; it returns to its queue" + (" and moves to the DLQ (last receive)" if last else ""),
+        message_id=record.message_id,
+        receive_count=int(record.attributes.approximate_receive_count),
+        error=type(failure).__name__,
+        reason=reason,
+    )
+    order_id = order_id_in(record.body) if last else None
+    if order_id:
+        status_store.mark_dead_lettered(order_id)

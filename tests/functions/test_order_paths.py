@@ -1,0 +1,178 @@
+"""Paths an order takes between the worker and feedback that the happy path does not: an
+attempt cancelled for lack of time, an order sent straight to the order queue, a result
+of an attempt that was requeued already, a record failing on its last receive.
+
+Both handlers run against the emulator stack; messages go through the real queues.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from automation_local.emulator import Emulator
+from automation_local.local_stack import LocalStack
+from automation_local.standins import Reply, TargetSite
+from automation_shared.contracts import OrderMessage, ResultMessage
+from automation_shared.messages import order_message, result_message
+from automation_shared.order_status import OrderStatusStore, status_key
+from tests.functions.handlers import context_for
+from tests.functions.queues import Queue
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[TargetSite]:
+    with TargetSite({"/down": Reply(503, b"maintenance", "text/plain"), "/ok": Reply(200, b"ok", "text/plain")}) as up:
+        yield up  # type: ignore[misc]
+
+
+@pytest.fixture
+def queues(emulator: Emulator, local_stack: LocalStack) -> dict[str, Queue]:
+    found = {
+        name: Queue(emulator, local_stack.outputs[output])
+        for name, output in (("order", "OrderQueueUrl"), ("result", "ResultQueueUrl"))
+    }
+    for queue in found.values():
+        queue.drain()
+    return found
+
+
+@pytest.fixture
+def status_store(emulator: Emulator, local_stack: LocalStack) -> OrderStatusStore:
+    return OrderStatusStore(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+
+
+def text_order(**fields: Any) -> OrderMessage:
+    return OrderMessage.model_validate(
+        {
+            "orderId": str(uuid.uuid4()),
+            "taskType": "text-processing",
+            "payload": {"parameters": {"text": "Queues carry orders. Workers run them."}},
+            "userId": "user-42",
+            "timestamp": datetime.now(UTC).isoformat(),
+            **fields,
+        }
+    )
+
+
+def invoke(handler: Any, function: str, event: dict[str, Any], timeout_seconds: float = 30.0) -> set[str]:
+    response = handler.lambda_handler(event, context_for(function, timeout_seconds))
+    return {f["itemIdentifier"] for f in response["batchItemFailures"]}
+
+
+def test_a_cancelled_attempt_runs_when_feedback_requeues_it(
+    worker: Any, feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+) -> None:
+    # GIVEN an order accepted by the webhook, in the order queue
+    order = text_order()
+    status_store.record_queued(order)
+    queues["order"].send([order_message(order)])
+    # WHEN the worker gets it in an invocation with no time left
+    assert invoke(worker, "worker", queues["order"].receive_event(1), timeout_seconds=0) == set()
+    # THEN its result is `cancelled`, and asks for a requeue
+    result_event = queues["result"].receive_event(1)
+    cancelled = ResultMessage.model_validate_json(result_event["Records"][0]["body"])
+    assert cancelled.status.value == "cancelled" and cancelled.followUpAction.value == "requeue"  # type: ignore[union-attr]
+    # WHEN feedback acts on it, and the worker gets the requeued order with time to run it
+    assert invoke(feedback, "feedback", result_event) == set()
+    requeued_event = queues["order"].receive_event(1)
+    requeued = OrderMessage.model_validate_json(requeued_event["Records"][0]["body"])
+    assert requeued.retryCount in (0, None)  # a cancelled attempt does not count
+    assert invoke(worker, "worker", requeued_event) == set()
+    # THEN the task ran: its success result is on the result queue, and the order is not stuck
+    [message] = queues["result"].drain()
+    assert ResultMessage.model_validate_json(message["Body"]).status.value == "success"
+    assert (status_store.get(order.orderId) or {})["status"] == "succeeded"
+
+
+def test_an_order_sent_straight_to_the_queue_is_retried_like_a_webhook_order(
+    emulator: Emulator,
+    local_stack: LocalStack,
+    worker: Any,
+    feedback: Any,
+    site: TargetSite,
+    queues: dict[str, Queue],
+    status_store: OrderStatusStore,
+) -> None:
+    # GIVEN an order another repository sent straight to the order queue (no status record),
+    # whose first attempt fails
+    order = OrderMessage.model_validate(
+        {
+            "orderId": str(uuid.uuid4()),
+            "taskType": "url-monitoring",
+            "payload": {"url": f"{site.base_url}/down"},
+            "userId": "user-7",
+            "timestamp": datetime.now(UTC).isoformat(),
+        }
+    )
+    queues["order"].send([order_message(order)])
+    # WHEN the worker runs it and feedback acts on its failure
+    assert invoke(worker, "worker", queues["order"].receive_event(1)) == set()
+    assert invoke(feedback, "feedback", queues["result"].receive_event(1)) == set()
+    # THEN feedback requeues it one attempt later rather than escalating it
+    [retry] = queues["order"].drain()
+    assert OrderMessage.model_validate_json(retry["Body"]).retryCount == 1
+    # AND its status record has every field and the TTL of a webhook order's
+    item = emulator.client("dynamodb").get_item(
+        TableName=local_stack.outputs["OrdersTableName"], Key={"id": {"S": status_key(order.orderId)}}
+    )["Item"]
+    assert {"orderId", "taskType", "userId", "retryCount", "order", "createdAt", "updatedAt", "expiration"} <= set(item)
+    record = status_store.get(order.orderId) or {}
+    assert record["status"] == "requeued" and record["userId"] == "user-7"
+    assert [h["status"] for h in record["history"]] == ["processing", "failed", "requeued"]
+
+
+def test_a_result_of_an_attempt_requeued_already_is_not_requeued_again(
+    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+) -> None:
+    # GIVEN an order whose attempt 0 failed and was requeued as attempt 1 (its status holds attempt 1)
+    order = text_order()
+    status_store.record_queued(order)
+    status_store.record_requeued(order.model_copy(update={"retryCount": 1}))
+    failure = ResultMessage.model_validate(
+        {
+            "orderId": order.orderId,
+            "taskType": "text-processing",
+            "status": "failure",
+            "result": {"summary": "failed"},
+            "processingTime": 1.0,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "userId": "user-42",
+            "followUpAction": "requeue",
+        }
+    )
+    # WHEN attempt 0's result comes again (an earlier delivery whose invocation died after requeueing)
+    queues["result"].send([result_message(failure, message_id="0", retry_count=0)])
+    assert invoke(feedback, "feedback", queues["result"].receive_event(1)) == set()
+    # THEN nothing is requeued: attempt 1 is the order's next attempt already
+    assert queues["order"].drain() == []
+    assert (status_store.get(order.orderId) or {})["retryCount"] == 1
+
+
+def test_a_record_failing_on_its_last_receive_marks_its_order_dead_lettered(
+    emulator: Emulator, worker: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+) -> None:
+    # GIVEN an order the contract refuses (no payload object), with its status record
+    order = text_order()
+    status_store.record_queued(order)
+    body = json.dumps({**json.loads(order.to_json()), "payload": "not an object"})
+    queues["order"].send_raw(body)
+    sqs = emulator.client("sqs")
+    # WHEN the worker fails it on each of its receives (the queue allows 3)
+    for receive in (1, 2, 3):
+        event = queues["order"].receive_event(1)
+        assert event["Records"][0]["attributes"]["ApproximateReceiveCount"] == str(receive)
+        assert invoke(worker, "worker", event) == {event["Records"][0]["messageId"]}
+        status = (status_store.get(order.orderId) or {})["status"]
+        # THEN only the last failure marks it dead-lettered (the queue moves it to the DLQ next)
+        assert status == ("dead-lettered" if receive == 3 else "queued")
+        sqs.change_message_visibility(
+            QueueUrl=queues["order"].url, ReceiptHandle=event["Records"][0]["receiptHandle"], VisibilityTimeout=0
+        )
