@@ -37,7 +37,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .emulator import Emulator
 from .event_filtering import matches_filter_criteria
+from .local_stack import LocalStack
 from .sandbox import FunctionSandbox, Invocation
 from .sqs_events import sqs_record
 
@@ -112,7 +114,25 @@ class MappingConfiguration:
         )
 
 
-def _failed_ids(invocation: Invocation, record_ids: list[str], reports_failures: bool) -> set[str]:
+def stack_mappings(emulator: Emulator, stack: LocalStack) -> dict[str, MappingConfiguration]:
+    """Every SQS event source mapping of the stack, as deployed, by logical id."""
+    awslambda = emulator.client("lambda")
+    sqs = emulator.client("sqs")
+    mappings = {}
+    for logical_id, resource_type in stack.resource_types.items():
+        if resource_type != "AWS::Lambda::EventSourceMapping":
+            continue
+        mapping = awslambda.get_event_source_mapping(UUID=stack.resources[logical_id])
+        queue_name = mapping["EventSourceArn"].rsplit(":", 1)[-1]
+        mappings[logical_id] = MappingConfiguration.from_api(
+            mapping,
+            queue_url=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"],
+            enabled=stack.mappings_enabled.get(mapping["UUID"], False),
+        )
+    return mappings
+
+
+def failed_ids(invocation: Invocation, record_ids: list[str], reports_failures: bool) -> set[str]:
     """Records to leave in the queue after an invocation, as Lambda reads its response."""
     if invocation.error is not None:
         return set(record_ids)
@@ -280,7 +300,7 @@ class EventSourcePoller:
     def _invoke(self, sqs: Any, sandbox: FunctionSandbox, records: list[dict[str, Any]]) -> None:
         invocation = sandbox.invoke({"Records": records})
         ids = [r["messageId"] for r in records]
-        failed = _failed_ids(invocation, ids, self.configuration.reports_batch_item_failures)
+        failed = failed_ids(invocation, ids, self.configuration.reports_batch_item_failures)
         self.stats.saw_invocation(invocation.duration_ms)
         self.stats.add(
             invocations=1,

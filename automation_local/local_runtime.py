@@ -21,7 +21,7 @@ from typing import Any
 
 from . import local_account
 from .emulator import Emulator
-from .event_source_poller import EventSourcePoller, MappingConfiguration
+from .event_source_poller import EventSourcePoller, MappingConfiguration, stack_mappings
 from .fault_injection import FaultPlan, FaultProxy
 from .http_api_server import HttpApiServer, SandboxPool, http_api_routes
 from .local_stack import LocalStack, deploy
@@ -176,22 +176,8 @@ class LocalRuntime:
         return HttpApiServer(routes, pools)
 
     def _mappings(self) -> dict[str, MappingConfiguration]:
-        """Every SQS event source mapping of the stack, as deployed, by logical id."""
         assert self.stack is not None
-        awslambda = self.emulator.client("lambda")
-        sqs = self.emulator.client("sqs")
-        mappings = {}
-        for logical_id, resource_type in self.stack.resource_types.items():
-            if resource_type != "AWS::Lambda::EventSourceMapping":
-                continue
-            mapping = awslambda.get_event_source_mapping(UUID=self.stack.resources[logical_id])
-            queue_name = mapping["EventSourceArn"].rsplit(":", 1)[-1]
-            mappings[logical_id] = MappingConfiguration.from_api(
-                mapping,
-                queue_url=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"],
-                enabled=self.stack.mappings_enabled.get(mapping["UUID"], False),
-            )
-        return mappings
+        return stack_mappings(self.emulator, self.stack)
 
     # ------------------------------------------------------------------ for users
     @property

@@ -137,8 +137,11 @@ class ScriptedSite(StandIn):
     - `/down/...`: always 503;
     - `/large/...`: 200 with a page of 20 long headings (16,000 characters each), which
       the scraping tasks return in full: result data of about 320 KB, more than a result
-      message may carry (it goes to S3).
+      message may carry (it goes to S3);
+    - `/slow/...`: 200 after SLOW_SECONDS, longer than a task given a short invocation has.
     """
+
+    SLOW_SECONDS = 3.0
 
     PAGE = b"<html><head><title>Local page</title></head><body><p>Served by the local runtime.</p></body></html>"
     LARGE_PAGE = (
@@ -162,6 +165,8 @@ class ScriptedSite(StandIn):
             return Reply(200, self.PAGE, "text/html")
         if path.startswith("/large/"):
             return Reply(200, self.LARGE_PAGE, "text/html")
+        if path.startswith("/slow/"):
+            return Reply(200, self.PAGE, "text/html", delay_seconds=self.SLOW_SECONDS)
         return Reply(404, b"not found", "text/plain")
 
 

@@ -17,6 +17,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -174,18 +175,21 @@ class Attempt:
 
 
 def _cancelled(order: OrderMessage, record: SQSRecord) -> ResultMessage:
-    now_ms = time.time() * 1000
-    outcome = TaskOutcome(ResultStatus.CANCELLED, "not started: no time left in this invocation")
+    """The result of an attempt never started, made from the message alone (its times are
+    the message's first receive), so a redelivery of the same message yields the same result
+    and feedback acts on it once: it is not stored like a result of a task that ran."""
+    first_received_ms = float(record.attributes.approximate_first_receive_timestamp)
     return build_result(
         order,
-        outcome,
-        started_ms=now_ms,
-        finished_ms=now_ms,
+        TaskOutcome(ResultStatus.CANCELLED, "not started: no time left in this invocation"),
+        started_ms=first_received_ms,
+        finished_ms=first_received_ms,
         sent_ms=float(record.attributes.sent_timestamp),
-        first_received_ms=float(record.attributes.approximate_first_receive_timestamp),
+        first_received_ms=first_received_ms,
         memory_mb=MEMORY_MB,
         node=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
         store_data=functools.partial(_store_data, order),
+        at=datetime.fromtimestamp(first_received_ms / 1000, UTC),
     )
 
 

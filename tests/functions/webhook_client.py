@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -13,19 +12,37 @@ from automation_local.http_events import http_api_event
 from automation_shared.signing import signed_headers
 from tests.functions.handlers import context_for
 
-# The webhook accepts each signature once, and a signature changes with its timestamp (unix
-# seconds): tests that send the same body several times a second sign each request at a
-# timestamp of its own, stepping back a second a request within the allowed skew (300 s).
-_SIGNING_STEPS = itertools.cycle(range(250))
+
+class SigningClock:
+    """Timestamps for signing: the webhook accepts each signature once, and a signature
+    changes with its timestamp (unix seconds) only, so a client sending the same request
+    twice within a second signs the second one a second earlier (within the 300 s skew)."""
+
+    def __init__(self) -> None:
+        self._used: dict[bytes, set[int]] = {}  # request -> the timestamps it was signed with
+
+    def headers(
+        self, secret: str, method: str, path: str, body: bytes = b"", skew_seconds: float = 0
+    ) -> dict[str, str]:
+        """Signature headers no earlier request of this clock carries; with `skew_seconds`,
+        signed that far from now (a client clock off by that much)."""
+        request = f"{method} {path} ".encode() + body
+        used = self._used.setdefault(request, set())
+        stamp = int(time.time() + skew_seconds)
+        while stamp in used and not skew_seconds:
+            stamp -= 1
+        used.add(stamp)
+        return signed_headers(secret, method, path, body, now=stamp)
+
+
+_CLOCK = SigningClock()
 
 
 def fresh_signed_headers(
     secret: str, method: str, path: str, body: bytes = b"", skew_seconds: float = 0
 ) -> dict[str, str]:
-    """Signature headers no other request of this test session carries; with `skew_seconds`,
-    signed exactly that far from now (a client clock off by that much)."""
-    step = 0 if skew_seconds else next(_SIGNING_STEPS)
-    return signed_headers(secret, method, path, body, now=time.time() + skew_seconds - step)
+    """Signature headers no other request of this test session carries (see SigningClock)."""
+    return _CLOCK.headers(secret, method, path, body, skew_seconds)
 
 
 @dataclass

@@ -79,9 +79,10 @@ def build_result(
     memory_mb: int,
     node: str,
     store_data: Callable[[bytes], PayloadS3Pointer],
+    at: datetime | None = None,
 ) -> ResultMessage:
     """The attempt's result; `store_data` keeps data too large for the message (in S3) and
-    is called only then."""
+    is called only then; `at`: the result's timestamp (default now)."""
     metadata = ResultMetadata(
         processingNode=node, performanceMetrics={"durationMs": round(finished_ms - started_ms, 1)}
     )
@@ -94,7 +95,7 @@ def build_result(
         status=outcome.status,
         result=ResultBody(summary=outcome.summary[:1000], metadata=metadata),
         processingTime=round(finished_ms - started_ms, 1),
-        timestamp=datetime.now(UTC),
+        timestamp=at or datetime.now(UTC),
         userId=order.userId,
         followUpAction=follow_up_action(order, outcome.status),
         priority=order.priority,

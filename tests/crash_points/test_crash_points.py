@@ -1,0 +1,70 @@
+"""Crash-point exploration in `make test`: every path of every function, its invocation
+killed after each AWS or HTTP call it makes, must end right (explorer.py says what right is).
+
+The exploration runs on a stack of its own (project `crashpoints`, requeues without delay)
+in the session's emulator, with the integrations' stand-ins; the count of crash points and
+every violation are printed at the end of the session (conftest.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from automation_local import local_account
+from automation_local.emulator import Emulator
+from automation_local.lambda_runtime import function_environment
+from automation_local.local_stack import deploy
+from automation_local.paths import SOURCE_DIR
+from automation_local.stack_functions import function_name
+from automation_local.standins import ScriptedSite
+from tests.crash_points.explorer import Exploration, Explorer, Stage
+from tests.crash_points.paths import PATHS
+from tests.crash_points.report import REPORT
+from tests.crash_points.zygote import FunctionZygote
+
+pytestmark = pytest.mark.slow
+
+STACK_PARAMETERS = {"ProjectName": "crashpoints", "Environment": "dev", "RequeueBaseDelaySeconds": "0"}
+
+
+@pytest.fixture(scope="module")
+def stage(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
+    stack = deploy(emulator, stack_name="crashpoints-dev", parameters=STACK_PARAMETERS)
+    local_account.seed(emulator, stack.ssm_prefix)
+    logs = tmp_path_factory.mktemp("crash-points-logs")
+    sqs, sns = emulator.client("sqs"), emulator.client("sns")
+    inbox = sqs.create_queue(QueueName="crashpoints-alert-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=stack.outputs["AlertTopicArn"], Protocol="sqs", Endpoint=inbox_arn)
+    with ExitStack() as running:
+        integrations = running.enter_context(local_account.LocalIntegrations())
+        site = running.enter_context(ScriptedSite())
+        zygotes = {}
+        for function in ("webhook", "worker", "feedback"):
+            name = function_name(stack, function)
+            zygotes[function] = FunctionZygote(
+                function,
+                SOURCE_DIR / function,
+                {**function_environment(emulator, name), **integrations.environment},
+                function_name=name,
+                log_path=Path(logs) / f"{function}.log",
+            )
+            running.callback(zygotes[function].stop)
+        yield Stage(emulator, stack, zygotes, integrations, site, inbox, local_account.webhook_secret(emulator, stack))
+
+
+def test_every_path_ends_right_wherever_its_function_dies(stage: Stage) -> None:
+    # GIVEN every path an order takes (paths.py)
+    started = time.monotonic()
+    # WHEN each runs once untouched and then once per call of the invocation it kills, killed after it
+    exploration: Exploration = Explorer(stage).explore(PATHS)
+    REPORT.append((exploration, time.monotonic() - started))
+    # THEN every point of every path was explored, and none broke a rule
+    assert set(exploration.points) == {path.name for path in PATHS}
+    assert all(points >= 2 for points in exploration.points.values()), exploration.points
+    assert exploration.violations == [], "\n".join(str(v) for v in exploration.violations)
