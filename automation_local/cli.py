@@ -33,6 +33,7 @@ from .local_stack import LocalStack, deploy
 from .redrive import redrive
 from .run_state import DemoArguments, RunState
 from .stack_functions import LOGICAL_IDS
+from .standins import STAND_IN_NETWORKS
 
 
 def _print_stack(emulator: Emulator, stack: LocalStack) -> None:
@@ -149,7 +150,8 @@ def _invoke(args: argparse.Namespace) -> int:
         stack = deploy(
             emulator,
             stack_name=f"automation-{args.environment}",
-            parameters={"Environment": args.environment},
+            # The stand-ins the function calls listen on 127.0.0.1.
+            parameters={"Environment": args.environment, "OutboundAllowedNetworks": STAND_IN_NETWORKS},
             built=args.built,
         )
         invocation = invoke_event_file(emulator, stack, args.function, Path(args.event), built=args.built)

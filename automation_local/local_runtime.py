@@ -30,7 +30,7 @@ from .run_state import RunState
 from .sam_template import load_template
 from .sandbox import FunctionSandbox
 from .stack_functions import LOGICAL_IDS, sandbox_for
-from .standins import ScriptedSite
+from .standins import STAND_IN_NETWORKS, ScriptedSite
 
 # Settings for one machine, so a failed record retries and reaches its DLQ in about a
 # minute instead of production's 3 x 300 s, and this machine's CPUs are not oversubscribed:
@@ -40,7 +40,8 @@ from .standins import ScriptedSite
 #   timeout: that factor absorbs Lambda retrying throttled invocations, which does not
 #   happen here (the pollers never start more invocations than MaximumConcurrency);
 # - fewer concurrent invocations (the emulator answers one call at a time anyway);
-# - requeues after 1 s instead of 30 s.
+# - requeues after 1 s instead of 30 s;
+# - outbound calls allowed to the stand-ins on 127.0.0.1 (refused by default).
 LOCAL_PARAMETERS = {
     "WorkerTimeoutSeconds": "10",
     "OrderQueueVisibilityTimeout": "15",
@@ -49,6 +50,7 @@ LOCAL_PARAMETERS = {
     "ResultQueueVisibilityTimeout": "20",
     "FeedbackMaximumConcurrency": "3",
     "RequeueBaseDelaySeconds": "1",
+    "OutboundAllowedNetworks": STAND_IN_NETWORKS,
 }
 # Concurrent webhook invocations the local HTTP API may start.
 WEBHOOK_CONCURRENCY = 4

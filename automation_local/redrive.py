@@ -3,17 +3,35 @@
 On AWS this is `StartMessageMoveTask` (SQS moves the messages itself, to the queue each
 came from). Where the endpoint does not offer that API (the embedded emulator answers
 500), the messages are moved by hand: receive, send to the source, then delete from the
-DLQ. A journal of the DLQ message ids already sent makes that safe to interrupt: a
-message sent but not yet deleted is only deleted on the next run, never sent twice; a
-message is deleted only after the source queue took it, so none is lost. (Between the
-send and the journal's write a crash could still send one message twice; the consumers
-are idempotent, so that would cost one extra read.)
+DLQ, with a journal of the DLQ message ids already sent, so that no message is lost and
+none is sent twice:
+
+- a message is deleted only after the source queue took it, so none is lost;
+- every entry DeleteMessageBatch reports as failed is deleted again (a few attempts); one
+  still there later is in the journal, so it is deleted, not sent again, when it comes
+  back (later in the same run, or in the next one);
+- receives long-poll (WaitTimeSeconds): a standard queue's short-polled receive asks only
+  some of its servers and may answer nothing while messages remain. The move ends when a
+  receive waited and found nothing and the DLQ's approximate counts (visible, in flight,
+  delayed) are all 0, or when nothing could be sent or deleted for longer than a received
+  message stays invisible (a source that keeps refusing, deletes that keep failing); the
+  report then says how many are left, and running the command again carries on;
+- the journal is kept after the move (a message whose delete failed may come back after
+  it); each entry has the time it was written, and entries older than 14 days (the
+  longest retention SQS gives, the DLQs' own) are pruned, since their messages have
+  expired from the DLQ by then.
+
+Between a send and the journal's write a crash could still send one message twice; the
+consumers are idempotent, so that would cost one extra read.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +39,16 @@ from botocore.exceptions import ClientError
 
 UNSUPPORTED_CODES = {"InvalidAction", "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", "500"}
 RECEIVE_VISIBILITY_SECONDS = 60
+# Long polling (any wait above 0 asks every server of the queue); short enough that the last,
+# empty receive does not hold the command up long.
+RECEIVE_WAIT_SECONDS = 5
+DELETE_ATTEMPTS = 3
+JOURNAL_KEEP_SECONDS = 14 * 24 * 3600  # SQS's longest retention (the DLQs'): an older entry's message is gone
+EMPTY_COUNTS = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
 
 
 @dataclass
@@ -29,6 +57,14 @@ class RedriveReport:
     moved: int = 0
     task_handle: str | None = None
     note: str = ""
+    left: int = 0  # receive-send-delete: messages still in the DLQ at the end (approximate)
+
+
+@dataclass
+class HandMove:
+    moved: int = 0  # sent to the source queue (and deleted from the DLQ, unless counted in `left`)
+    deleted_sent_before: int = 0  # in the journal already: deleted without being sent again
+    left: int = 0
 
 
 def _queue_arn(sqs: Any, queue_url: str) -> str:
@@ -47,21 +83,43 @@ def _start_move_task(sqs: Any, dead_letter_queue_url: str) -> RedriveReport | No
     return RedriveReport("StartMessageMoveTask", task_handle=answer["TaskHandle"])
 
 
-class _Journal:
-    """DLQ message ids already sent to the source queue, one per line, flushed each time."""
+def _stamp(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def __init__(self, path: Path) -> None:
+
+class _Journal:
+    """DLQ message ids already sent to the source queue, a line `<UTC time> <message id>` each,
+    flushed each time. Opening it prunes the entries older than JOURNAL_KEEP_SECONDS."""
+
+    def __init__(self, path: Path, now: float | None = None) -> None:
         self.path = path
-        self.sent = set(path.read_text().split()) if path.exists() else set()
+        now = time.time() if now is None else now
+        entries: dict[str, float] = {}
+        undated = 0
+        if path.exists():
+            for line in path.read_text().splitlines():
+                written, _, message_id = line.strip().rpartition(" ")
+                if not message_id:
+                    continue
+                try:
+                    entries[message_id] = datetime.fromisoformat(written).timestamp()
+                except ValueError:  # a journal of an earlier version (ids only): dated now
+                    entries[message_id], undated = now, undated + 1
+        self.sent = {i: t for i, t in entries.items() if now - t <= JOURNAL_KEEP_SECONDS}
+        self.pruned = len(entries) - len(self.sent)
+        if self.pruned or undated:
+            scratch = path.with_name(path.name + ".tmp")
+            scratch.write_text("".join(f"{_stamp(t)} {i}\n" for i, t in self.sent.items()))
+            os.replace(scratch, path)
 
     def record(self, message_ids: list[str]) -> None:
+        if not message_ids:
+            return
+        now = time.time()
         with self.path.open("a") as journal:
-            journal.write("".join(f"{i}\n" for i in message_ids))
+            journal.write("".join(f"{_stamp(now)} {i}\n" for i in message_ids))
             journal.flush()
-        self.sent.update(message_ids)
-
-    def close(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self.sent.update(dict.fromkeys(message_ids, now))
 
 
 def _attributes_to_send(message: dict[str, Any]) -> dict[str, Any]:
@@ -71,58 +129,116 @@ def _attributes_to_send(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def move_by_hand(sqs: Any, dead_letter_queue_url: str, source_queue_url: str, journal_path: Path) -> int:
-    """Receive, send to the source, record, delete; returns the number of messages moved."""
+def _send(sqs: Any, source_queue_url: str, messages: list[dict[str, Any]]) -> list[str]:
+    """The DLQ message ids of those the source queue took."""
+    answer = sqs.send_message_batch(
+        QueueUrl=source_queue_url,
+        Entries=[
+            {
+                "Id": str(index),
+                "MessageBody": m["Body"],
+                **({"MessageAttributes": _attributes_to_send(m)} if m.get("MessageAttributes") else {}),
+            }
+            for index, m in enumerate(messages)
+        ],
+    )
+    return [messages[int(entry["Id"])]["MessageId"] for entry in answer.get("Successful", [])]
+
+
+def _delete(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deletes the messages, again for each entry that failed; returns those still not deleted."""
+    pending = {str(index): m for index, m in enumerate(messages)}
+    for attempt in range(DELETE_ATTEMPTS):
+        if not pending:
+            break
+        if attempt:
+            time.sleep(0.2 * attempt)
+        answer = sqs.delete_message_batch(
+            QueueUrl=queue_url, Entries=[{"Id": i, "ReceiptHandle": m["ReceiptHandle"]} for i, m in pending.items()]
+        )
+        deleted = {entry["Id"] for entry in answer.get("Successful", [])}
+        pending = {i: m for i, m in pending.items() if i not in deleted}
+    return list(pending.values())
+
+
+def _messages_in(sqs: Any, queue_url: str) -> int:
+    """Visible, in flight and delayed: 0 only when the queue holds nothing at all."""
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=list(EMPTY_COUNTS))["Attributes"]
+    return sum(int(attributes.get(name, 0)) for name in EMPTY_COUNTS)
+
+
+def move_by_hand(
+    sqs: Any,
+    dead_letter_queue_url: str,
+    source_queue_url: str,
+    journal_path: Path,
+    *,
+    wait_seconds: int = RECEIVE_WAIT_SECONDS,
+    visibility_seconds: int = RECEIVE_VISIBILITY_SECONDS,
+) -> HandMove:
+    """Receive, send to the source, record, delete, until the DLQ is empty (see the module's
+    docstring for when it stops short)."""
     journal = _Journal(journal_path)
-    moved = 0
-    while True:
+    move = HandMove()
+    # A message received but neither sent nor deleted is visible again after the visibility
+    # timeout; with no progress for longer than that (and two waits), none will be made.
+    give_up_after = visibility_seconds + 2 * wait_seconds
+    last_progress = time.monotonic()
+    while time.monotonic() - last_progress <= give_up_after:
         messages = sqs.receive_message(
             QueueUrl=dead_letter_queue_url,
             MaxNumberOfMessages=10,
-            VisibilityTimeout=RECEIVE_VISIBILITY_SECONDS,
+            WaitTimeSeconds=wait_seconds,
+            VisibilityTimeout=visibility_seconds,
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
-            break
-        to_send = [m for m in messages if m["MessageId"] not in journal.sent]
-        sent_ids: list[str] = []
-        if to_send:
-            answer = sqs.send_message_batch(
-                QueueUrl=source_queue_url,
-                Entries=[
-                    {
-                        "Id": str(index),
-                        "MessageBody": m["Body"],
-                        **({"MessageAttributes": _attributes_to_send(m)} if m.get("MessageAttributes") else {}),
-                    }
-                    for index, m in enumerate(to_send)
-                ],
-            )
-            sent_ids = [to_send[int(entry["Id"])]["MessageId"] for entry in answer.get("Successful", [])]
-            journal.record(sent_ids)
-            moved += len(sent_ids)
+            if _messages_in(sqs, dead_letter_queue_url) == 0:
+                break
+            continue
+        sent_before = {m["MessageId"] for m in messages if m["MessageId"] in journal.sent}
+        to_send = [m for m in messages if m["MessageId"] not in sent_before]
+        sent_ids = _send(sqs, source_queue_url, to_send) if to_send else []
+        journal.record(sent_ids)
+        move.moved += len(sent_ids)
         deletable = [m for m in messages if m["MessageId"] in journal.sent]
-        if deletable:
-            sqs.delete_message_batch(
-                QueueUrl=dead_letter_queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(deletable)],
-            )
-    journal.close()
-    return moved
+        not_deleted = {m["MessageId"] for m in _delete(sqs, dead_letter_queue_url, deletable)} if deletable else set()
+        move.deleted_sent_before += len(sent_before - not_deleted)
+        if sent_ids or len(deletable) > len(not_deleted):
+            last_progress = time.monotonic()
+    move.left = _messages_in(sqs, dead_letter_queue_url)
+    return move
 
 
-def redrive(sqs: Any, dead_letter_queue_url: str, source_queue_url: str, journal_dir: Path) -> RedriveReport:
-    """Move every message of the DLQ back to the source queue."""
+def redrive(
+    sqs: Any,
+    dead_letter_queue_url: str,
+    source_queue_url: str,
+    journal_dir: Path,
+    *,
+    wait_seconds: int = RECEIVE_WAIT_SECONDS,
+    visibility_seconds: int = RECEIVE_VISIBILITY_SECONDS,
+) -> RedriveReport:
+    """Move every message of the DLQ back to the source queue (the waits: move_by_hand's)."""
     started = _start_move_task(sqs, dead_letter_queue_url)
     if started is not None:
         return started
     name = dead_letter_queue_url.rstrip("/").rsplit("/", 1)[-1]
-    moved = move_by_hand(sqs, dead_letter_queue_url, source_queue_url, journal_dir / f"redrive-{name}.journal")
-    return RedriveReport(
-        "receive-send-delete",
-        moved=moved,
-        note="this endpoint has no StartMessageMoveTask (the emulator): moved by receive, send, delete",
+    move = move_by_hand(
+        sqs,
+        dead_letter_queue_url,
+        source_queue_url,
+        journal_dir / f"redrive-{name}.journal",
+        wait_seconds=wait_seconds,
+        visibility_seconds=visibility_seconds,
     )
+    note = "this endpoint has no StartMessageMoveTask (the emulator): moved by receive, send, delete"
+    if move.left:
+        note += (
+            f"; {move.left} message(s) left in the DLQ (not taken by the source queue, or not deleted):"
+            " run the command again (the journal keeps those sent from being sent twice)"
+        )
+    return RedriveReport("receive-send-delete", moved=move.moved, note=note, left=move.left)
 
 
 def report_json(report: RedriveReport) -> str:

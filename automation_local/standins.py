@@ -12,11 +12,15 @@ import contextlib
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+# The stand-ins' network, for the stack parameter OutboundAllowedNetworks: the functions
+# refuse loopback addresses unless allowed, and the local stacks allow this one.
+STAND_IN_NETWORKS = "127.0.0.1/32"
 
 
 @dataclass
@@ -44,13 +48,15 @@ class Reply:
     body: bytes = b""
     content_type: str = "application/json"
     delay_seconds: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)  # more headers (Location, ...)
 
 
 class StandIn:
     """A threaded HTTP server on a loopback port (a free one by default); `answer` decides
-    each reply; `journal`: a file that keeps the requests across runs."""
+    each reply; `journal`: a file that keeps the requests across runs; `host`: another
+    loopback address to listen on (one OutboundAllowedNetworks does not allow)."""
 
-    def __init__(self, *, port: int = 0, journal: Path | None = None) -> None:
+    def __init__(self, *, port: int = 0, journal: Path | None = None, host: str = "127.0.0.1") -> None:
         self.requests: list[RecordedRequest] = []
         self._journal = journal
         if journal is not None and journal.exists():
@@ -70,6 +76,8 @@ class StandIn:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
                     self.wfile.write(reply.body)
@@ -79,13 +87,14 @@ class StandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
 
     def answer(self, request: RecordedRequest) -> Reply:
         raise NotImplementedError

@@ -28,8 +28,11 @@ def _placeholder(variable: str) -> str:
     return PLACEHOLDERS.get(variable.rsplit("_", 1)[-1], f"bench-{variable.lower().replace('_', '-')}")
 
 
-def environment(function: BuiltFunction, *, tracing: bool, home: Path) -> dict[str, str]:
-    variables = {name: value or _placeholder(name) for name, value in function.variables.items()}
+def environment(
+    function: BuiltFunction, *, tracing: bool, home: Path, overrides: dict[str, str] | None = None
+) -> dict[str, str]:
+    # An empty default stays empty (OutboundAllowedNetworks: a placeholder would be no network list).
+    variables = {name: _placeholder(name) if value is None else value for name, value in function.variables.items()}
     return {
         **variables,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -49,16 +52,25 @@ def environment(function: BuiltFunction, *, tracing: bool, home: Path) -> dict[s
         # Tracing Active: Powertools' Tracer is on in Lambda (it patches clients at import).
         # Invocations run without an X-Ray daemon, so the probes switch it off.
         **({} if tracing else {"POWERTOOLS_TRACE_DISABLED": "true"}),
+        **(overrides or {}),
     }
 
 
-def run_python(artifacts: Artifacts, function: BuiltFunction, args: list[str], *, tracing: bool) -> str:
-    """Runs `python -S -E -B <args>` as the function's sandbox; returns its stderr's last line on failure."""
+def run_python(
+    artifacts: Artifacts,
+    function: BuiltFunction,
+    args: list[str],
+    *,
+    tracing: bool,
+    environment_overrides: dict[str, str] | None = None,
+) -> str:
+    """Runs `python -S -E -B <args>` as the function's sandbox (`environment_overrides` over
+    its variables); returns its stderr's last line on failure."""
     home = artifacts.scratch / "home"
     home.mkdir(exist_ok=True)
     result = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-S", "-E", "-B", *args],
-        env=environment(function, tracing=tracing, home=home),
+        env=environment(function, tracing=tracing, home=home, overrides=environment_overrides),
         cwd=home,
         capture_output=True,
         text=True,

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from automation_local.standins import STAND_IN_NETWORKS
+
 from .context import Bench
 from .lambda_like import run_python
 
@@ -35,7 +37,9 @@ def run_worker_batches(
             }
         )
     )
-    run_python(artifacts, worker, [str(PROBE), str(settings)], tracing=False)
+    # The real tasks call a server on loopback, which the worker refuses unless allowed.
+    allowed = {"OUTBOUND_ALLOWED_NETWORKS": STAND_IN_NETWORKS}
+    run_python(artifacts, worker, [str(PROBE), str(settings)], tracing=False, environment_overrides=allowed)
     result: dict[str, Any] = json.loads(out.read_text())
     if result["batch_failures"]:
         raise RuntimeError(f"worker reported {result['batch_failures']} failed records ({label})")

@@ -15,6 +15,7 @@ from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack, deploy
 from automation_local.paths import REPO_ROOT
 from automation_local.sam_template import load_template, translate
+from automation_local.standins import STAND_IN_NETWORKS
 
 # The handler fixtures, shared by tests/functions and tests/fuzz (one definition, one session).
 pytest_plugins = ["tests.functions.fixtures"]
@@ -67,5 +68,6 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="session")
 def local_stack(emulator: Emulator) -> LocalStack:
-    """template.yaml deployed once into the session's emulator (stack automation-dev)."""
-    return deploy(emulator, stack_name="automation-dev")
+    """template.yaml deployed once into the session's emulator (stack automation-dev), with
+    outbound calls allowed to the stand-ins on 127.0.0.1 (as the local runtime allows them)."""
+    return deploy(emulator, stack_name="automation-dev", parameters={"OutboundAllowedNetworks": STAND_IN_NETWORKS})

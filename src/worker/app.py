@@ -96,7 +96,8 @@ def _run_task(order: OrderMessage, deadline: float) -> TaskOutcome:
     try:
         return processor_for(order.taskType)(order, deadline)
     except ExternalCallError as failed:
-        return TaskOutcome(failed.status, str(failed), error={"message": str(failed), **failed.details})
+        error = {"message": str(failed), **failed.details, **({} if failed.retryable else {"retryable": False})}
+        return TaskOutcome(failed.status, str(failed), error=error, retryable=failed.retryable)
 
 
 async def _bounded_task(order: OrderMessage) -> TaskOutcome:

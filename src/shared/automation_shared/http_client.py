@@ -3,32 +3,77 @@
 urllib is enough for GET/POST with a timeout and keeps the layer free of another HTTP
 package; every call gets the time left before the deadline as its socket timeout. Used
 by the worker's tasks and by feedback's Telegram and Perplexity calls.
+
+Outbound addresses are vetted (an order's URL is the caller's choice, so it must not reach
+what the function can reach and the caller cannot): the host name is resolved once, every
+address it resolves to must be globally routable unicast, and the connection goes to a
+vetted address itself, so a second resolution cannot answer differently (DNS rebinding).
+Refused are loopback (the Lambda runtime API listens on 127.0.0.1:9001), link-local (the
+instance metadata endpoints 169.254.169.254 and fd00:ec2::254), private, unique-local,
+shared (100.64.0.0/10, carrier-grade NAT), multicast, reserved and unspecified addresses,
+also when wrapped in IPv6 (IPv4-mapped, NAT64, 6to4, Teredo). The Host header, TLS SNI
+and the certificate check stay on the name. Redirects pass through the same connection
+classes (urllib opens a new connection for each), and only to http or https. A refusal
+is an ExternalCallError with `retryable` False: asking again would be refused again.
+OUTBOUND_ALLOWED_NETWORKS (comma-separated CIDR networks, the template's
+OutboundAllowedNetworks) lets addresses of those networks through, as the local runtime
+does for its stand-ins on 127.0.0.1.
+
+Why not a package (requests with an adapter, urllib3's resolver hooks): the layer would
+carry another HTTP stack for what two subclasses of http.client do here.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.client
+import ipaddress
 import json
 import os
+import socket
+import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .contracts import ResultStatus
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 SECRET_CACHE_SECONDS = 300  # a rotated API key is picked up within 5 minutes
 USER_AGENT = "automation-backbone-worker/1.0"
+ALLOWED_NETWORKS_VARIABLE = "OUTBOUND_ALLOWED_NETWORKS"
+
+type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+type IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_SHARED_V4 = ipaddress.IPv4Network("100.64.0.0/10")  # RFC 6598; ipaddress calls it neither private nor global
+_UNIQUE_LOCAL_V6 = ipaddress.IPv6Network("fc00::/7")
+_NAT64_V6 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are the IPv4 address reached
 
 
 class ExternalCallError(Exception):
-    """A call to the outside failed in a way worth reporting; `status` is the result status it means."""
+    """A call to the outside failed in a way worth reporting; `status` is the result status it
+    means, `retryable` False when trying again cannot succeed (the worker escalates at once)."""
 
-    def __init__(self, summary: str, status: ResultStatus = ResultStatus.FAILURE, **details: Any) -> None:
+    def __init__(
+        self, summary: str, status: ResultStatus = ResultStatus.FAILURE, *, retryable: bool = True, **details: Any
+    ) -> None:
         super().__init__(summary)
         self.status = status
+        self.retryable = retryable
         self.details = details
+
+
+class RefusedAddressError(ExternalCallError):
+    """The URL's host is, or resolves to, an address outbound calls must not reach."""
+
+    def __init__(self, host: str, address: str, reason: str) -> None:
+        named = address if host == address else f"{host} resolves to {address}"
+        super().__init__(f"refused: {named} ({reason} address)", retryable=False, refusedAddress=address, reason=reason)
 
 
 def api_access(secret_variable: str, base_url_variable: str, default_base_url: str) -> tuple[str, str]:
@@ -40,6 +85,169 @@ def api_access(secret_variable: str, base_url_variable: str, default_base_url: s
 
     key = parameters.get_secret(os.environ[secret_variable], max_age=SECRET_CACHE_SECONDS)
     return str(key), os.environ.get(base_url_variable, default_base_url).rstrip("/")
+
+
+# ------------------------------------------------------------------ which addresses may be reached
+def _category(address: IPAddress) -> str | None:
+    """Why an address (as it stands, not unwrapped) is refused; None if globally routable unicast."""
+    if address.is_unspecified:
+        return "unspecified"
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_multicast:
+        return "multicast"
+    if address in _UNIQUE_LOCAL_V6:
+        return "unique-local"
+    if address in _SHARED_V4:
+        return "shared (carrier-grade NAT)"
+    if address.is_reserved:
+        return "reserved"
+    if address.is_private:
+        return "private"
+    if not address.is_global:
+        return "non-global"
+    return None
+
+
+def _embedded_ipv4(address: IPAddress) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 form carries, with the form's name: what a connection reaches."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return "IPv4-mapped", address.ipv4_mapped
+    if address in _NAT64_V6:
+        return "NAT64", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return "6to4", address.sixtofour
+    if address.teredo is not None:
+        return "Teredo", address.teredo[1]  # (server, client): the client is the host reached
+    return None
+
+
+def refusal_reason(address: IPAddress, allowed: tuple[IPNetwork, ...] = ()) -> str | None:
+    """Why outbound calls must not reach `address`, or None if they may: globally routable
+    unicast, or inside a network of `allowed` (the address itself or the IPv4 address an
+    IPv6 form of it carries)."""
+    embedded = _embedded_ipv4(address)
+    if any(address in network or (embedded and embedded[1] in network) for network in allowed):
+        return None
+    if embedded is not None:
+        form, inner = embedded
+        inner_reason = _category(inner)
+        if inner_reason is not None:
+            return f"{form} form of a {inner_reason}"
+        # IPv4-mapped and NAT64 reach the IPv4 address itself; 6to4 and Teredo go through
+        # relays and are not globally routable themselves (ipaddress: private).
+        return None if form in ("IPv4-mapped", "NAT64") else form
+    return _category(address)
+
+
+@functools.cache
+def _parse_networks(text: str) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+    except ValueError as error:
+        raise ExternalCallError(
+            f"{ALLOWED_NETWORKS_VARIABLE} is not a comma-separated list of CIDR networks: {error}", retryable=False
+        ) from error
+
+
+def allowed_networks() -> tuple[IPNetwork, ...]:
+    """The allow-list, read on every connection (cheap: parsed once per value)."""
+    return _parse_networks(os.environ.get(ALLOWED_NETWORKS_VARIABLE, ""))
+
+
+def vetted_addresses(host: str, port: int) -> list[tuple[Any, ...]]:
+    """getaddrinfo's answers for `host`, all of them allowed, or RefusedAddressError: one
+    refused address refuses the name (a name that also resolves to a private address is
+    not a public site)."""
+    allowed = allowed_networks()
+    answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    for answer in answers:
+        literal = str(answer[4][0])
+        reason = refusal_reason(ipaddress.ip_address(literal), allowed)
+        if reason is not None:
+            raise RefusedAddressError(host, literal, reason)
+    return answers
+
+
+class _VettedHTTPConnection(http.client.HTTPConnection):
+    """Connects to a vetted address of its host; the request still names the host (Host header)."""
+
+    def connect(self) -> None:
+        sys.audit("http.client.connect", self, self.host, self.port)
+        last_error: OSError | None = None
+        for *_, sockaddr in vetted_addresses(self.host, self.port):
+            try:
+                # A literal address: create_connection resolves nothing more.
+                self.sock = socket.create_connection(
+                    (sockaddr[0], sockaddr[1]),
+                    self.timeout,
+                    self.source_address,  # type: ignore[attr-defined]  # set by HTTPConnection.__init__
+                )
+                break
+            except OSError as error:
+                last_error = error
+        else:
+            raise last_error or OSError(f"no address for {self.host}")
+        with contextlib.suppress(OSError):  # as http.client: not every system has TCP_NODELAY
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+# HTTPSConnection.connect calls super().connect() for the TCP connection, then wraps it in
+# TLS with server_hostname=self.host (SNI and the certificate's name check on the host
+# name). With _VettedHTTPConnection after HTTPSConnection in the bases, that super() call
+# is the vetted connect above: the TLS part stays the standard library's.
+class _VettedHTTPSConnection(http.client.HTTPSConnection, _VettedHTTPConnection):
+    pass
+
+
+class _VettedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_VettedHTTPConnection, req)
+
+
+class _VettedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_VettedHTTPSConnection, req)  # the default TLS context, as urlopen's
+
+
+class _RedirectHandler(urllib.request.HTTPRedirectHandler):
+    """Follows redirects to http and https only (urllib's would also follow ftp://)."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urlsplit(newurl).scheme not in ("http", "https"):
+            raise ExternalCallError(f"refused: redirect to a {urlsplit(newurl).scheme}: URL", retryable=False)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """urllib's opener with the vetted handlers, and without ProxyHandler (a proxy from the
+    environment would resolve the name itself, past the check), FTP, file: and data: URLs."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.UnknownHandler(),
+        _VettedHTTPHandler(),
+        _VettedHTTPSHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        _RedirectHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+_OPENER = _opener()
 
 
 @dataclass
@@ -62,7 +270,8 @@ def request(
     headers: dict[str, str] | None = None,
     json_body: Any = None,
 ) -> HttpResponse:
-    """One HTTP exchange; HTTP error statuses are returned, transport failures raise ExternalCallError."""
+    """One HTTP exchange; HTTP error statuses are returned, transport failures raise
+    ExternalCallError (a refused address: RefusedAddressError, not retryable)."""
     if not url.startswith(("http://", "https://")):
         raise ExternalCallError(f"unsupported URL scheme: {url[:40]}")
     timeout = deadline - time.monotonic()
@@ -75,7 +284,7 @@ def request(
     prepared = urllib.request.Request(url, data=data, headers=all_headers, method=method)  # noqa: S310 - scheme checked
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(prepared, timeout=timeout) as response:  # noqa: S310 - scheme checked
+        with _OPENER.open(prepared, timeout=timeout) as response:
             body = response.read(MAX_BODY_BYTES)
             status, response_headers, final_url = response.status, dict(response.headers), response.url
     except urllib.error.HTTPError as error:

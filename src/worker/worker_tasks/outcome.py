@@ -15,6 +15,8 @@ class TaskOutcome:
     summary: str
     data: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
+    # False when another attempt cannot succeed (a refused address): escalated, not requeued.
+    retryable: bool = True
 
 
 class TaskFailedError(ExternalCallError):

@@ -4,7 +4,8 @@ Follow-up rules (documented in the README):
 - success or partial: `payload.configuration.followUpAction` if it is notify, enhance or
   archive; otherwise archive;
 - failure, timeout or rate-limited: requeue while `retryCount` < `retryPolicy.maxRetries`
-  (default 3), then escalate;
+  (default 3), then escalate; a failure that is not retryable (the task's URL resolves to
+  a refused address) is escalated at once;
 - cancelled (the task never started for lack of time): requeue; feedback does not count
   it as an attempt.
 
@@ -52,11 +53,12 @@ def max_retries(order: OrderMessage) -> int:
     return policy.maxRetries if policy and policy.maxRetries is not None else DEFAULT_MAX_RETRIES
 
 
-def follow_up_action(order: OrderMessage, status: ResultStatus) -> FollowUpAction:
+def follow_up_action(order: OrderMessage, status: ResultStatus, *, retryable: bool = True) -> FollowUpAction:
     if status is ResultStatus.CANCELLED:
         return FollowUpAction.REQUEUE
     if status in RETRYABLE:
-        return FollowUpAction.REQUEUE if (order.retryCount or 0) < max_retries(order) else FollowUpAction.ESCALATE
+        retries_left = retryable and (order.retryCount or 0) < max_retries(order)
+        return FollowUpAction.REQUEUE if retries_left else FollowUpAction.ESCALATE
     requested = (order.payload.configuration or {}).get("followUpAction")
     if requested in {a.value for a in CHOSEN_ON_SUCCESS}:
         return FollowUpAction(requested)
@@ -97,7 +99,7 @@ def build_result(
         processingTime=round(finished_ms - started_ms, 1),
         timestamp=at or datetime.now(UTC),
         userId=order.userId,
-        followUpAction=follow_up_action(order, outcome.status),
+        followUpAction=follow_up_action(order, outcome.status, retryable=outcome.retryable),
         priority=order.priority,
         cost=estimated_cost(finished_ms - started_ms, memory_mb),
         queueMetrics=QueueMetrics(

@@ -1,0 +1,138 @@
+"""Worker: the addresses its tasks may fetch, through the handler against the emulator stack.
+
+The session's stack allows 127.0.0.1/32 (OutboundAllowedNetworks, as the local runtime
+does for its stand-ins); without it a loopback URL is refused before any connection, and
+the failure is escalated at once (asking again would be refused again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from automation_local.emulator import Emulator
+from automation_local.lambda_runtime import function_environment
+from automation_local.local_stack import LocalStack
+from automation_local.standins import Reply, TargetSite
+from automation_shared.contracts import ResultMessage
+from automation_shared.messages import order_message
+from tests.functions.handlers import loaded_handler
+from tests.functions.queues import Queue
+from tests.functions.test_worker import make_order, results_by_order, run_worker
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def refused_target() -> Iterator[TargetSite]:
+    """A stand-in on 127.0.0.2: loopback, outside the stack's allow-list 127.0.0.1/32."""
+    with TargetSite({"/": Reply(200, b"reached", "text/plain")}, host="127.0.0.2") as running:
+        yield running  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def site(refused_target: TargetSite) -> Iterator[TargetSite]:
+    pages = {
+        "/health": Reply(200, b"ok", "text/plain"),
+        "/moved": Reply(302, b"", "text/plain", headers={"Location": f"{refused_target.base_url}/"}),
+    }
+    with TargetSite(pages) as running:
+        yield running  # type: ignore[misc]
+
+
+@pytest.fixture
+def worker_without_allow_list(emulator: Emulator, integration_urls: dict[str, str], worker: Any) -> Iterator[Any]:
+    """The worker as deployed with the default OutboundAllowedNetworks (empty). Set up after
+    `worker`, so its environment is the one in force until it is torn down."""
+    with loaded_handler(emulator, "worker", **integration_urls, OUTBOUND_ALLOWED_NETWORKS="") as module:
+        yield module
+
+
+@pytest.fixture
+def order_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
+    queue = Queue(emulator, local_stack.outputs["OrderQueueUrl"])
+    queue.drain()
+    return queue
+
+
+@pytest.fixture
+def result_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
+    queue = Queue(emulator, local_stack.outputs["ResultQueueUrl"])
+    queue.drain()
+    return queue
+
+
+def _run_one(worker: Any, order_queue: Queue, result_queue: Queue, url: str) -> ResultMessage:
+    order = make_order(payload={"url": url, "timeout": 30}, retryCount=0)
+    order_queue.send([order_message(order)])
+    assert run_worker(worker, order_queue.receive_event(1)) == set()
+    return results_by_order(result_queue)[order.orderId]
+
+
+def _escalated_at_once(result: ResultMessage) -> dict[str, Any]:
+    """The result's error details, once it is checked to be a failure escalated on its first attempt."""
+    assert result.status.value == "failure"
+    assert result.followUpAction is not None and result.followUpAction.value == "escalate"
+    assert result.result.metadata is not None
+    return result.result.metadata.errorDetails or {}
+
+
+def test_a_loopback_url_without_the_allow_list_fails_and_escalates_without_a_request(
+    worker_without_allow_list: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    # GIVEN the worker with no allow-list, and an order (first attempt, 3 retries left) for
+    # a stand-in on 127.0.0.1
+    # WHEN the worker runs it
+    result = _run_one(worker_without_allow_list, order_queue, result_queue, f"{site.base_url}/health")
+    # THEN it fails, escalated at once rather than requeued, saying why
+    details = _escalated_at_once(result)
+    assert details == {
+        "message": "refused: 127.0.0.1 (loopback address)",
+        "refusedAddress": "127.0.0.1",
+        "reason": "loopback",
+        "retryable": False,
+    }
+    # AND the stand-in saw no request
+    assert site.requests_to("/health") == []
+
+
+def test_a_name_resolving_to_loopback_is_refused_after_resolution(
+    worker_without_allow_list: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    # GIVEN an order for a host name (localhost) that resolves to a loopback address
+    port = site.base_url.rsplit(":", 1)[1]
+    # WHEN the worker (no allow-list) runs it
+    result = _run_one(worker_without_allow_list, order_queue, result_queue, f"http://localhost:{port}/health")
+    # THEN the address it resolved to is refused, and nothing reached the stand-in
+    details = _escalated_at_once(result)
+    assert details["refusedAddress"] in ("127.0.0.1", "::1")
+    assert details["message"].startswith("refused: localhost resolves to")
+    assert site.requests_to("/health") == []
+
+
+def test_a_redirect_from_an_allowed_server_to_a_refused_address_is_refused(
+    worker: Any, site: TargetSite, refused_target: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    # GIVEN the allow-listed worker and an allowed page that redirects to 127.0.0.2
+    # WHEN the worker runs an order for that page
+    result = _run_one(worker, order_queue, result_queue, f"{site.base_url}/moved")
+    # THEN the redirect is refused and escalated, and its target saw no request
+    details = _escalated_at_once(result)
+    assert details["refusedAddress"] == "127.0.0.2" and details["retryable"] is False
+    assert len(site.requests_to("/moved")) == 1
+    assert refused_target.requests == []
+
+
+def test_an_allow_listed_stand_in_on_loopback_is_reached(
+    emulator: Emulator, worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+) -> None:
+    # GIVEN the stack's allow-list, as the worker's environment has it
+    assert function_environment(emulator, "automation-dev-worker")["OUTBOUND_ALLOWED_NETWORKS"] == "127.0.0.1/32"
+    before = len(site.requests_to("/health"))
+    # WHEN the worker runs an order for the stand-in on 127.0.0.1
+    result = _run_one(worker, order_queue, result_queue, f"{site.base_url}/health")
+    # THEN it is reached and the task succeeds
+    assert result.status.value == "success"
+    assert len(site.requests_to("/health")) == before + 1
