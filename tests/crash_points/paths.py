@@ -173,6 +173,13 @@ PATHS = [
         after_rerun=FAIL_ONCE_RUN_TWICE,
     ),
     Path(
+        "worker: a URL to a refused address",
+        "worker",
+        lambda page: [order("http://169.254.169.254/latest/meta-data/")],  # the instance metadata service
+        "escalated",
+        {ALERTS: 1},
+    ),
+    Path(
         "worker: a LinkedIn post",
         "worker",
         lambda page: [

@@ -21,7 +21,7 @@ from automation_local.lambda_runtime import function_environment
 from automation_local.local_stack import deploy
 from automation_local.paths import SOURCE_DIR
 from automation_local.stack_functions import function_name
-from automation_local.standins import ScriptedSite
+from automation_local.standins import STAND_IN_NETWORKS, ScriptedSite
 from tests.crash_points.explorer import Exploration, Explorer, Stage
 from tests.crash_points.paths import PATHS
 from tests.crash_points.report import REPORT
@@ -29,7 +29,12 @@ from tests.crash_points.zygote import FunctionZygote
 
 pytestmark = pytest.mark.slow
 
-STACK_PARAMETERS = {"ProjectName": "crashpoints", "Environment": "dev", "RequeueBaseDelaySeconds": "0"}
+STACK_PARAMETERS = {
+    "ProjectName": "crashpoints",
+    "Environment": "dev",
+    "RequeueBaseDelaySeconds": "0",
+    "OutboundAllowedNetworks": STAND_IN_NETWORKS,  # the stand-ins listen on 127.0.0.1
+}
 
 
 @pytest.fixture(scope="module")

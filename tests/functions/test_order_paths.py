@@ -157,7 +157,7 @@ def test_a_result_of_an_attempt_requeued_already_is_not_requeued_again(
 
 
 def test_a_record_failing_on_its_last_receive_marks_its_order_dead_lettered(
-    emulator: Emulator, worker: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+    emulator: Emulator, local_stack: LocalStack, worker: Any, queues: dict[str, Queue], status_store: OrderStatusStore
 ) -> None:
     # GIVEN an order the contract refuses (no payload object), with its status record
     order = text_order()
@@ -176,3 +176,6 @@ def test_a_record_failing_on_its_last_receive_marks_its_order_dead_lettered(
         sqs.change_message_visibility(
             QueueUrl=queues["order"].url, ReceiptHandle=event["Records"][0]["receiptHandle"], VisibilityTimeout=0
         )
+    # (The next receive moves it to the order DLQ; emptied, so no other test sees a failure there.)
+    assert queues["order"].drain() == []
+    assert len(Queue(emulator, local_stack.outputs["OrderDeadLetterQueueUrl"]).drain()) == 1
