@@ -1,0 +1,169 @@
+"""The deploy preflight (lint_rules/preflight_*.py, E9004-E9009): the template passes it, and each check bites.
+
+These are the checks AWS makes at deploy time and the emulator does not: PutDashboard's
+grammar, alarms on metrics AWS publishes, IAM's actions and ARN formats, KMS's key policy
+lockout check, the services' name limits, and what a stack deletion or a failed first deploy
+does to stateful resources. Each test breaks one thing in a copy of the template (SAM, as
+written) and lints it with the house rules, as test_lint.py does; a finding's text names what
+was broken, so a rule that reports something else does not pass for it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from automation_local.paths import REPO_ROOT
+
+PREFLIGHT_RULES = ("E9004", "E9005", "E9006", "E9007", "E9008", "E9009")
+
+Change = Callable[[dict[str, Any]], None]
+
+
+def preflight_findings(template: dict[str, Any]) -> list[str]:
+    config = ManualArgs(append_rules=[str(REPO_ROOT / "lint_rules")], regions=["us-east-1"])
+    matches = lint(json.dumps(template), config=config)
+    return [f"{m.rule.id} {m.message}" for m in matches if m.rule.id in PREFLIGHT_RULES]
+
+
+@pytest.fixture(scope="module")
+def template_findings(sam_template: dict[str, Any]) -> list[str]:
+    return preflight_findings(sam_template)
+
+
+def broken(template: dict[str, Any], change: Change) -> dict[str, Any]:
+    copied = copy.deepcopy(template)
+    change(copied)
+    assert copied != template, "the change changed nothing"
+    return copied
+
+
+def properties(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return template["Resources"][logical_id]["Properties"]
+
+
+def assert_caught(template: dict[str, Any], change: Change, rule: str, expected: str) -> None:
+    # WHEN the broken copy is linted with the house rules
+    findings = preflight_findings(broken(template, change))
+    # THEN the rule reports exactly what was broken
+    assert any(f.startswith(rule) and expected in f for f in findings), findings
+
+
+@pytest.mark.parametrize("rule", PREFLIGHT_RULES)
+def test_the_template_passes_every_preflight_check(template_findings: list[str], rule: str) -> None:
+    assert [f for f in template_findings if f.startswith(rule)] == []
+
+
+# ------------------------------------------------------------------ E9004 dashboard grammar
+def dashboard_text(template: dict[str, Any], old: str, new: str) -> Change:
+    """Replace `old` (once in the dashboard body's Fn::Sub text) with `new`."""
+
+    def change(copied: dict[str, Any]) -> None:
+        body = properties(copied, "Dashboard")["DashboardBody"]["Fn::Sub"]
+        assert body[0].count(old) == 1, f"{old!r} is not once in the dashboard body"
+        body[0] = body[0].replace(old, new)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        # The original's array: "..." is only ever the first element.
+        ('[".", "4xx", ".", "."]', '["...", "4xx", "...", "..."]', '"..." after its first element'),
+        ('"x": 12, "y": 0, "width": 12', '"x": 13, "y": 0, "width": 12', "runs past the 24-column grid"),
+        (
+            '"ApproximateAgeOfOldestMessage", "QueueName", "${OrderName}"]',
+            '"ApproximateAgeOfOldestMessage", "QueueName"]',
+            "dimension name without a value",
+        ),
+        ('["AWS/SQS", "ApproximateAgeOfOldestMessage"', '[".", "ApproximateAgeOfOldestMessage"', '"." but no metric'),
+        ('"title": "Webhook API", "region": "${AWS::Region}",', '"title": "Webhook API",', "needs region"),
+        ('{"type": "metric", "x": 0, "y": 12', '{"type": "graph", "x": 0, "y": 12', "type 'graph'"),
+        ('"${ResultName}"]]', '"${ResultName}", {"yAxis": "middle"}]]', "yAxis 'middle' is not valid"),
+        (
+            '"title": "Queue depth", "region": "${AWS::Region}", "stat": "Maximum", "period": 60',
+            '"title": "Queue depth", "region": "${AWS::Region}", "stat": "Maximum", "period": 90',
+            "period 90",
+        ),
+        ('[".", "5xx", ".", "."]]}}\n', '[".", "5xx", ".", "."]]}\n', "not JSON"),
+    ],
+)
+def test_e9004_refuses_a_dashboard_body_outside_the_documented_grammar(
+    sam_template: dict[str, Any], old: str, new: str, expected: str
+) -> None:
+    # GIVEN the dashboard body with one element broken
+    assert_caught(sam_template, dashboard_text(sam_template, old, new), "E9004", expected)
+
+
+def test_e9004_reads_dot_as_the_previous_metrics_element(sam_template: dict[str, Any]) -> None:
+    # GIVEN "." in a position the previous metric does not have
+    change = dashboard_text(sam_template, '[".", "4xx", ".", "."]', '[".", "4xx", ".", ".", ".", "."]')
+    assert_caught(sam_template, change, "E9004", '"." at position 4, beyond the previous metric')
+
+
+# ------------------------------------------------------------------ E9005 published metrics
+def alarm_metric(logical_id: str, **changes: Any) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        properties(copied, logical_id).update(changes)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (alarm_metric("OrderQueueAgeAlarm", MetricName="ApproximateAgeOfOldestMesage"), "no metric Approximate"),
+        # A REST API's metric name on the HTTP API's ApiId: never published, the alarm never fires.
+        (alarm_metric("WebhookServerErrorsAlarm", MetricName="5XXError"), "5XXError is published with dimensions"),
+        (
+            alarm_metric(
+                "OrderFilteredOutAlarm", Dimensions=[{"Name": "FunctionName", "Value": {"Ref": "WorkerFunction"}}]
+            ),
+            "FilteredOutEventCount is published with dimensions {EventSourceMappingUUID}, not {FunctionName}",
+        ),
+        (alarm_metric("WorkerErrorsAlarm", Namespace="AWS/Lamda"), "namespace AWS/Lamda is not in the catalogue"),
+    ],
+)
+def test_e9005_refuses_an_alarm_on_a_metric_aws_does_not_publish(
+    sam_template: dict[str, Any], change: Change, expected: str
+) -> None:
+    # GIVEN an alarm whose metric, dimension or namespace is wrong
+    assert_caught(sam_template, change, "E9005", expected)
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ('"PolledEventCount"', '"PolledEventsCount"', "publishes no metric PolledEventsCount"),
+        # "." takes the namespace of the metric before; a changed first element is checked as expanded.
+        (
+            '[".", "Throttles", ".", "${WebhookFunction}"]',
+            '["AWS/SQS", "Throttles", ".", "${WebhookFunction}"]',
+            "AWS/SQS publishes no metric Throttles",
+        ),
+        ('"ApiId", "${HttpApi}"]', '"ApiName", "${HttpApi}"]', "4xx is published with dimensions"),
+    ],
+)
+def test_e9005_refuses_a_dashboard_metric_aws_does_not_publish(
+    sam_template: dict[str, Any], old: str, new: str, expected: str
+) -> None:
+    # GIVEN a dashboard metric (after "." is expanded) that AWS does not publish
+    assert_caught(sam_template, dashboard_text(sam_template, old, new), "E9005", expected)
+
+
+def test_e9005_leaves_the_applications_own_namespace_alone(sam_template: dict[str, Any]) -> None:
+    # GIVEN an alarm on a metric of the functions' own namespace (Powertools' custom metrics)
+    custom = broken(
+        sam_template,
+        alarm_metric(
+            "OrderVolumeAlarm", Namespace={"Fn::Sub": "${ProjectName}/${Environment}"}, MetricName="OrdersQueued"
+        ),
+    )
+    # WHEN it is linted THEN nothing is said about it: only AWS/ namespaces are AWS's to publish
+    assert [f for f in preflight_findings(custom) if f.startswith("E9005")] == []
