@@ -167,3 +167,60 @@ def test_e9005_leaves_the_applications_own_namespace_alone(sam_template: dict[st
     )
     # WHEN it is linted THEN nothing is said about it: only AWS/ namespaces are AWS's to publish
     assert [f for f in preflight_findings(custom) if f.startswith("E9005")] == []
+
+
+# ------------------------------------------------------------------ E9009 deletion and replacement
+def resource_attribute(logical_id: str, attribute: str, value: str | None) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        if value is None:
+            del copied["Resources"][logical_id][attribute]
+        else:
+            copied["Resources"][logical_id][attribute] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            resource_attribute("OrderDeadLetterQueue", "DeletionPolicy", None),
+            "OrderDeadLetterQueue has no DeletionPolicy",
+        ),
+        (resource_attribute("WebhookSecret", "UpdateReplacePolicy", None), "WebhookSecret has no UpdateReplacePolicy"),
+        (resource_attribute("ApiAccessLogGroup", "DeletionPolicy", None), "ApiAccessLogGroup has no DeletionPolicy"),
+        # The original's choice for the fixed-name key, table and bucket.
+        (resource_attribute("ArchiveBucket", "DeletionPolicy", "Retain"), "DeletionPolicy of ArchiveBucket is Retain"),
+        (
+            resource_attribute("OrdersTable", "UpdateReplacePolicy", "RetainExceptOnCreate"),
+            "UpdateReplacePolicy of OrdersTable is 'RetainExceptOnCreate'",
+        ),
+    ],
+)
+def test_e9009_refuses_a_stateful_resource_without_a_chosen_policy(
+    sam_template: dict[str, Any], change: Change, expected: str
+) -> None:
+    # GIVEN a stateful resource whose deletion or replacement policy is missing or wrong
+    assert_caught(sam_template, change, "E9009", expected)
+
+
+STATEFUL_TYPES = (
+    "AWS::KMS::Key",
+    "AWS::SQS::Queue",
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::SecretsManager::Secret",
+    "AWS::Logs::LogGroup",
+)
+
+
+def test_a_failed_first_deploy_leaves_no_stateful_resource_behind(sam_template: dict[str, Any]) -> None:
+    # GIVEN every stateful resource of the template
+    stateful = {n: r for n, r in sam_template["Resources"].items() if r["Type"] in STATEFUL_TYPES}
+    assert len(stateful) == 12
+    # THEN each keeps its data on a stack deletion except the stack-generated secret, and none
+    # survives the rollback of the deploy that created it (the retry would hit AlreadyExists)
+    deletion = {n: r["DeletionPolicy"] for n, r in stateful.items()}
+    assert deletion == {n: ("Delete" if n == "WebhookSecret" else "RetainExceptOnCreate") for n in stateful}
+    replacement = {n: r["UpdateReplacePolicy"] for n, r in stateful.items()}
+    assert replacement == {n: ("Delete" if n == "WebhookSecret" else "Retain") for n in stateful}
