@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import botocore
 import pytest
 from cfnlint.api import ManualArgs, lint
 
@@ -224,3 +227,98 @@ def test_a_failed_first_deploy_leaves_no_stateful_resource_behind(sam_template: 
     assert deletion == {n: ("Delete" if n == "WebhookSecret" else "RetainExceptOnCreate") for n in stateful}
     replacement = {n: r["UpdateReplacePolicy"] for n, r in stateful.items()}
     assert replacement == {n: ("Delete" if n == "WebhookSecret" else "Retain") for n in stateful}
+
+
+# ------------------------------------------------------------------ E9008 names within AWS's limits
+def parameter(name: str, **changes: Any) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            if value is None:
+                del copied["Parameters"][name][key]
+            else:
+                copied["Parameters"][name][key] = value
+
+    return change
+
+
+def named(logical_id: str, key: str, value: Any) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        properties(copied, logical_id)[key] = value
+
+    return change
+
+
+LOOKAHEAD = "(?!xn-|sthree|amzn-s3-demo|aws|ssm)"
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        # 21 characters of ProjectName (the original pattern's bound): 21 + 30 + 15 = 66.
+        (
+            parameter("ProjectName", AllowedPattern=f"^{LOOKAHEAD}[a-z][a-z0-9-]{{1,20}}$"),
+            "s3_bucket name of ArchiveBucket can be 66 characters long (AWS allows 63)",
+        ),
+        # The original pattern, without the lookahead: "xn-" + "-staging-..." is a reserved prefix.
+        (parameter("ProjectName", AllowedPattern="^[a-z][a-z0-9-]{1,17}$"), "can begin with 'xn--'"),
+        (parameter("ProjectName", AllowedPattern="^[a-z][a-z0-9-]{1,17}$"), "can begin with 'sthree-'"),
+        (
+            parameter("ProjectName", AllowedPattern="^[a-z][a-z0-9-]{1,17}$"),
+            "ssm_parameter name of OrderQueueUrlParameter can begin with '/aws'",
+        ),
+        (parameter("ProjectName", AllowedPattern=f"^{LOOKAHEAD}[a-zA-Z][a-z0-9-]{{1,17}}$"), "can begin with 'ABC"),
+        # Every allowed value counts, not only the default.
+        (parameter("Environment", AllowedValues=["dev", "staging", "production"]), "can be 66 characters long"),
+        # A pattern or parameter the rule cannot bound is a finding, not a pass.
+        (parameter("ProjectName", AllowedPattern="^(auto|bench)[a-z]*$"), "cannot be bounded"),
+        (parameter("ProjectName", AllowedPattern=None), "ProjectName has neither AllowedValues nor an AllowedPattern"),
+        (
+            named("WebhookRole", "RoleName", {"Fn::Sub": "${AWS::StackName}-webhook-role"}),
+            "iam_role name of WebhookRole can be 141",
+        ),
+        (named("OrderQueue", "QueueName", {"Fn::Sub": "${ProjectName}-${Environment}-order.queue"}), "can contain '.'"),
+        (
+            named("OrderQueue", "QueueName", {"Fn::Sub": "${ProjectName}-${Environment}-" + "q" * 60}),
+            "can be 87 characters",
+        ),
+        (
+            named("ArchiveBucket", "BucketName", {"Fn::Sub": "${ProjectName}-${Environment}-s3alias"}),
+            "can end with '-s3alias'",
+        ),
+        (
+            named(
+                "WebhookFunction",
+                "FunctionName",
+                {"Fn::Sub": "${ProjectName}-${Environment}-webhook-${AWS::StackName}"},
+            ),
+            "lambda_function name of WebhookFunction can be",
+        ),
+        (
+            named("EncryptionKeyAlias", "AliasName", {"Fn::Sub": "${ProjectName}-${Environment}"}),
+            "must begin with 'alias/'",
+        ),
+        (named("OrdersTable", "TableName", {"Fn::Sub": "${ProjectName}/${Environment}"}), "can contain '/'"),
+        (named("OrderQueueAgeAlarm", "AlarmName", {"Ref": "OrderQueue"}), "a resource's attribute in a name"),
+    ],
+)
+def test_e9008_refuses_a_name_aws_would_refuse_for_some_allowed_value(
+    sam_template: dict[str, Any], change: Change, expected: str
+) -> None:
+    # GIVEN a parameter that admits a value making some name invalid, or a name AWS refuses
+    assert_caught(sam_template, change, "E9008", expected)
+
+
+def test_project_name_admits_up_to_18_characters_and_nothing_s3_or_ssm_reserves(sam_template: dict[str, Any]) -> None:
+    # GIVEN the ProjectName pattern as CloudFormation applies it to a given value
+    pattern = re.compile(sam_template["Parameters"]["ProjectName"]["AllowedPattern"])
+    endpoints = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
+    region = max((r for p in endpoints["partitions"] for r in p["regions"]), key=len)
+    # THEN the longest admitted value makes a bucket name of at most 63 characters in the longest Region
+    longest = "a" * 18
+    assert pattern.fullmatch(longest) and not pattern.fullmatch(longest + "a")
+    assert len(f"{longest}-staging-archive-123456789012-{region}") <= 63
+    # AND values S3 or SSM would refuse in a name are refused as parameter values already
+    for value in ("xn-", "xn--abc", "sthree", "sthree-x", "amzn-s3-demo", "aws", "awsome", "ssm-x"):
+        assert not pattern.fullmatch(value), value
+    for value in ("automation", "xn", "x-n", "amzn", "sthre", "a-s3", "my-aws"):
+        assert pattern.fullmatch(value), value
