@@ -322,3 +322,24 @@ def test_project_name_admits_up_to_18_characters_and_nothing_s3_or_ssm_reserves(
         assert not pattern.fullmatch(value), value
     for value in ("automation", "xn", "x-n", "amzn", "sthre", "a-s3", "my-aws"):
         assert pattern.fullmatch(value), value
+
+
+# ------------------------------------------------------------------ findings fixed beside the preflight
+CHAT_MAP = "/${ProjectName}/${Environment}/telegram/chats"
+
+
+def test_the_telegram_chat_map_is_the_operators_not_the_stacks(cfn_template: dict[str, Any]) -> None:
+    resources = cfn_template["Resources"]
+    # GIVEN the stack's SSM parameters
+    names = [r["Properties"]["Name"] for r in resources.values() if r["Type"] == "AWS::SSM::Parameter"]
+    # THEN none is the chat map, whose value an update of a stack-owned parameter would wipe
+    assert {"Fn::Sub": CHAT_MAP} not in names
+    # AND feedback still reads it where operators create it, under the same name
+    variables = resources["FeedbackFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["TELEGRAM_CHATS_PARAMETER"] == {"Fn::Sub": CHAT_MAP}
+    statements = [
+        s for p in resources["FeedbackRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+    ]
+    [read] = [s for s in statements if s["Action"] == "ssm:GetParameter"]
+    arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+    assert read["Resource"] == {"Fn::Sub": arn + CHAT_MAP}
