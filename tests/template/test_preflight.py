@@ -343,3 +343,11 @@ def test_the_telegram_chat_map_is_the_operators_not_the_stacks(cfn_template: dic
     [read] = [s for s in statements if s["Action"] == "ssm:GetParameter"]
     arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
     assert read["Resource"] == {"Fn::Sub": arn + CHAT_MAP}
+
+
+@pytest.mark.parametrize("function", ["WebhookFunction", "WorkerFunction", "FeedbackFunction"])
+def test_each_environment_has_its_own_metrics_namespace(cfn_template: dict[str, Any], function: str) -> None:
+    # GIVEN dev, staging and prod stacks that may share an account
+    variables = cfn_template["Resources"][function]["Properties"]["Environment"]["Variables"]
+    # THEN each function's custom metrics go to a namespace of its environment, never a shared one
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Fn::Sub": "${ProjectName}/${Environment}"}
