@@ -381,12 +381,18 @@ class PolicyDocumentsPassParliament(CloudFormationLintRule):
         for number, statement in enumerate(_listed(statements)):
             single = {"Version": document.get("Version", "2012-10-17"), "Statement": [statement]}
             sid = statement.get("Sid", number) if isinstance(statement, dict) else number
+            # One message per kind of finding and statement (a wrong condition key is one
+            # finding per action an `sqs:*` covers).
+            by_issue: dict[str, list[str]] = {}
             for finding in run(single):
                 if finding.issue in IGNORED_FINDINGS | DOCUMENT_FINDINGS:
                     continue
                 if isinstance(statement, dict) and _waived(statement, finding.issue):
                     continue
-                messages.append(f"statement {sid}: {_describe(finding)}")
+                by_issue.setdefault(finding.issue, []).append(_describe(finding))
+            for described in by_issue.values():
+                more = f" (and {len(described) - 1} more like it)" if len(described) > 1 else ""
+                messages.append(f"statement {sid}: {described[0]}{more}")
         return messages
 
 

@@ -351,3 +351,161 @@ def test_each_environment_has_its_own_metrics_namespace(cfn_template: dict[str, 
     variables = cfn_template["Resources"][function]["Properties"]["Environment"]["Variables"]
     # THEN each function's custom metrics go to a namespace of its environment, never a shared one
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Fn::Sub": "${ProjectName}/${Environment}"}
+
+
+# ------------------------------------------------------------------ E9006 policy documents (parliament)
+def statement(template: dict[str, Any], role: str, sid: str) -> dict[str, Any]:
+    statements = properties(template, role)["Policies"][0]["PolicyDocument"]["Statement"]
+    [found] = [s for s in statements if s.get("Sid") == sid]
+    return found
+
+
+def role_statement(role: str, sid: str, **changes: Any) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        statement(copied, role, sid).update(changes)
+
+    return change
+
+
+def document_statement(logical_id: str, key: str, index: int, **changes: Any) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        properties(copied, logical_id)[key]["Statement"][index].update(changes)
+
+    return change
+
+
+ARN = "arn:${AWS::Partition}"
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            role_statement("WebhookRole", "SendOrders", Action="sqs:SendMesage"),
+            "UNKNOWN_ACTION: Unknown action sqs:SendMesage",
+        ),
+        (role_statement("WebhookRole", "SendOrders", Action="sqss:SendMessage"), "UNKNOWN_PREFIX"),
+        # A resource of a type the action does not apply to: the queue actions on the bucket.
+        (
+            role_statement("WorkerRole", "ConsumeOrders", Resource={"Fn::GetAtt": ["ArchiveBucket", "Arn"]}),
+            "statement ConsumeOrders: RESOURCE_MISMATCH",
+        ),
+        # An ARN without its account.
+        (
+            role_statement(
+                "FeedbackRole", "ReadTelegramChats", Resource={"Fn::Sub": ARN + ":ssm:${AWS::Region}:parameter/x"}
+            ),
+            "statement ReadTelegramChats: INVALID_ARN",
+        ),
+        # The log group's own ARN (no :* for its streams) does not cover PutLogEvents.
+        (
+            role_statement(
+                "WebhookRole",
+                "WriteOwnLogs",
+                Resource={"Fn::Sub": ARN + ":logs:${AWS::Region}:${AWS::AccountId}:log-group:x"},
+            ),
+            "statement WriteOwnLogs: RESOURCE_MISMATCH",
+        ),
+        (
+            document_statement("WebhookRole", "AssumeRolePolicyDocument", 0, Action="sts:AssumeRoles"),
+            "AssumeRolePolicyDocument: statement 0: UNKNOWN_ACTION",
+        ),
+        (document_statement("ArchiveBucketPolicy", "PolicyDocument", 0, Action="s3:GetObjects"), "ArchiveBucketPolicy"),
+        (
+            document_statement(
+                "QueuesRefuseInsecureTransport",
+                "PolicyDocument",
+                0,
+                Condition={"Bool": {"aws:SecureTransprt": "false"}},
+            ),
+            "UNKNOWN_CONDITION_FOR_ACTION: Unknown condition aws:SecureTransprt",
+        ),
+        (
+            document_statement("AlertTopicPolicy", "PolicyDocument", 0, Action="sns:Publishh"),
+            "Unknown action sns:Publishh",
+        ),
+        (document_statement("EncryptionKey", "KeyPolicy", 1, Action=["kms:Decrypts"]), "Unknown action kms:Decrypts"),
+        (document_statement("EncryptionKey", "KeyPolicy", 1, Sid="AccountAdministersKeyThroughIam"), "DUPLICATE_SID"),
+        # An intrinsic the resolver has no realistic value for is reported, not skipped.
+        (
+            role_statement("WorkerRole", "SendResults", Resource={"Fn::GetAtt": ["ResultQueue", "Nope"]}),
+            "cannot be resolved",
+        ),
+    ],
+)
+def test_e9006_refuses_a_policy_document_iam_would_refuse_or_never_match(
+    sam_template: dict[str, Any], change: Change, expected: str
+) -> None:
+    # GIVEN a policy document with a misspelt action, a wrong or malformed ARN, or an unknown key
+    assert_caught(sam_template, change, "E9006", expected)
+
+
+# ------------------------------------------------------------------ E9007 the key policy keeps the account's root
+ROOT = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+
+
+def key_statements(update: Callable[[list[dict[str, Any]]], None]) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        update(properties(copied, "EncryptionKey")["KeyPolicy"]["Statement"])
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            key_statements(lambda s: s.pop(0)),
+            "no unconditional Allow of kms:* (or kms:PutKeyPolicy) on * for the account's root",
+        ),
+        (key_statements(lambda s: s[0].update(Action=["kms:Decrypt", "kms:Encrypt"])), "no unconditional Allow"),
+        (
+            key_statements(lambda s: s[0].update(Resource={"Fn::GetAtt": ["OrderQueue", "Arn"]})),
+            "no unconditional Allow",
+        ),
+        (
+            key_statements(lambda s: s[0].update(Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+            "no unconditional Allow",
+        ),
+        (
+            key_statements(lambda s: s[0].update(Principal={"AWS": {"Fn::GetAtt": ["WebhookRole", "Arn"]}})),
+            "no unconditional Allow",
+        ),
+        (
+            key_statements(
+                lambda s: s.append(
+                    {
+                        "Sid": "NoPolicyChanges",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "kms:PutKeyPolicy",
+                        "Resource": "*",
+                    }
+                )
+            ),
+            "Deny statements ['NoPolicyChanges'] take kms:PutKeyPolicy back",
+        ),
+    ],
+)
+def test_e9007_refuses_a_key_policy_that_locks_the_account_out(
+    sam_template: dict[str, Any], change: Change, expected: str
+) -> None:
+    # GIVEN the key policy without an unconditional kms:* (or PutKeyPolicy) for the account's root
+    assert_caught(sam_template, change, "E9007", expected)
+
+
+@pytest.mark.parametrize(
+    "principal, actions",
+    [
+        ({"AWS": {"Ref": "AWS::AccountId"}}, "kms:*"),
+        (ROOT, ["kms:PutKeyPolicy", "kms:GetKeyPolicy"]),
+        (ROOT, ["kms:Describe*", "kms:Put*", "kms:Get*"]),
+    ],
+)
+def test_e9007_accepts_each_form_of_the_root_statement(
+    sam_template: dict[str, Any], principal: Any, actions: Any
+) -> None:
+    # GIVEN the account named by its root ARN or its id, with kms:* or a wildcard covering PutKeyPolicy
+    copied = broken(sam_template, key_statements(lambda s: s[0].update(Principal=principal, Action=actions)))
+    # WHEN it is linted THEN the key policy keeps the account in
+    assert [f for f in preflight_findings(copied) if f.startswith("E9007")] == []
