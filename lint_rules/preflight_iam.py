@@ -16,7 +16,10 @@ group's Arn ends in `:*`, a bucket's has no Region or account).
   never, for an inline policy), every resource ARN is well formed and of a type the action
   applies to, conditions and principals are known, Sids are unique. Parliament's opinions on
   least privilege (RESOURCE_STAR and RESOURCE_EFFECTIVELY_STAR) are left to the role matrix
-  test, which holds the exact grants.
+  test, which holds the exact grants. Parliament 1.6.4's definition dates from April 2025: an
+  action AWS added since is reported as unknown until parliament is updated (or the action
+  waived here with its source). Policies SAM generates (a function's `Policies`) are not in
+  the template cfn-lint shows the rules; every function here has its own role.
 - E9007 each KMS key policy keeps the account's root: an unconditional Allow statement for the
   principal `arn:${AWS::Partition}:iam::${AWS::AccountId}:root` (or the account id) with
   `kms:*` (or at least kms:PutKeyPolicy) on `*`, and no Deny that takes kms:PutKeyPolicy back.

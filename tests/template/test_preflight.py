@@ -110,6 +110,35 @@ def test_e9004_reads_dot_as_the_previous_metrics_element(sam_template: dict[str,
     assert_caught(sam_template, change, "E9004", '"." at position 4, beyond the previous metric')
 
 
+def test_e9004_accepts_three_dots_first_for_the_previous_metrics_leading_elements(sam_template: dict[str, Any]) -> None:
+    # GIVEN "..." as the first element: the previous metric's elements up to the ones that follow
+    copied = broken(
+        sam_template, dashboard_text(sam_template, '[".", ".", ".", "${ResultName}"],', '["...", "${ResultName}"],')
+    )
+    # WHEN it is linted THEN the grammar holds and the expanded metric is AWS/SQS's, by QueueName
+    assert [f for f in preflight_findings(copied) if f.startswith(("E9004", "E9005"))] == []
+
+
+@pytest.mark.parametrize(
+    "new, rule, expected",
+    [
+        ('["...", "a", "b", "c", "d"],', "E9004", "nothing left to repeat"),
+        # "..." stands for the namespace here: AWS/SQS has no such metric.
+        (
+            '["...", "NumberOfMessages", "QueueName", "${ResultName}"],',
+            "E9005",
+            "AWS/SQS publishes no metric NumberOfMessages",
+        ),
+    ],
+)
+def test_three_dots_are_expanded_before_they_are_checked(
+    sam_template: dict[str, Any], new: str, rule: str, expected: str
+) -> None:
+    # GIVEN "..." followed by as many elements as the previous metric has, or by a wrong metric name
+    change = dashboard_text(sam_template, '[".", ".", ".", "${ResultName}"],', new)
+    assert_caught(sam_template, change, rule, expected)
+
+
 # ------------------------------------------------------------------ E9005 published metrics
 def alarm_metric(logical_id: str, **changes: Any) -> Change:
     def change(copied: dict[str, Any]) -> None:
@@ -170,187 +199,6 @@ def test_e9005_leaves_the_applications_own_namespace_alone(sam_template: dict[st
     )
     # WHEN it is linted THEN nothing is said about it: only AWS/ namespaces are AWS's to publish
     assert [f for f in preflight_findings(custom) if f.startswith("E9005")] == []
-
-
-# ------------------------------------------------------------------ E9009 deletion and replacement
-def resource_attribute(logical_id: str, attribute: str, value: str | None) -> Change:
-    def change(copied: dict[str, Any]) -> None:
-        if value is None:
-            del copied["Resources"][logical_id][attribute]
-        else:
-            copied["Resources"][logical_id][attribute] = value
-
-    return change
-
-
-@pytest.mark.parametrize(
-    "change, expected",
-    [
-        (
-            resource_attribute("OrderDeadLetterQueue", "DeletionPolicy", None),
-            "OrderDeadLetterQueue has no DeletionPolicy",
-        ),
-        (resource_attribute("WebhookSecret", "UpdateReplacePolicy", None), "WebhookSecret has no UpdateReplacePolicy"),
-        (resource_attribute("ApiAccessLogGroup", "DeletionPolicy", None), "ApiAccessLogGroup has no DeletionPolicy"),
-        # The original's choice for the fixed-name key, table and bucket.
-        (resource_attribute("ArchiveBucket", "DeletionPolicy", "Retain"), "DeletionPolicy of ArchiveBucket is Retain"),
-        (
-            resource_attribute("OrdersTable", "UpdateReplacePolicy", "RetainExceptOnCreate"),
-            "UpdateReplacePolicy of OrdersTable is 'RetainExceptOnCreate'",
-        ),
-    ],
-)
-def test_e9009_refuses_a_stateful_resource_without_a_chosen_policy(
-    sam_template: dict[str, Any], change: Change, expected: str
-) -> None:
-    # GIVEN a stateful resource whose deletion or replacement policy is missing or wrong
-    assert_caught(sam_template, change, "E9009", expected)
-
-
-STATEFUL_TYPES = (
-    "AWS::KMS::Key",
-    "AWS::SQS::Queue",
-    "AWS::DynamoDB::Table",
-    "AWS::S3::Bucket",
-    "AWS::SecretsManager::Secret",
-    "AWS::Logs::LogGroup",
-)
-
-
-def test_a_failed_first_deploy_leaves_no_stateful_resource_behind(sam_template: dict[str, Any]) -> None:
-    # GIVEN every stateful resource of the template
-    stateful = {n: r for n, r in sam_template["Resources"].items() if r["Type"] in STATEFUL_TYPES}
-    assert len(stateful) == 12
-    # THEN each keeps its data on a stack deletion except the stack-generated secret, and none
-    # survives the rollback of the deploy that created it (the retry would hit AlreadyExists)
-    deletion = {n: r["DeletionPolicy"] for n, r in stateful.items()}
-    assert deletion == {n: ("Delete" if n == "WebhookSecret" else "RetainExceptOnCreate") for n in stateful}
-    replacement = {n: r["UpdateReplacePolicy"] for n, r in stateful.items()}
-    assert replacement == {n: ("Delete" if n == "WebhookSecret" else "Retain") for n in stateful}
-
-
-# ------------------------------------------------------------------ E9008 names within AWS's limits
-def parameter(name: str, **changes: Any) -> Change:
-    def change(copied: dict[str, Any]) -> None:
-        for key, value in changes.items():
-            if value is None:
-                del copied["Parameters"][name][key]
-            else:
-                copied["Parameters"][name][key] = value
-
-    return change
-
-
-def named(logical_id: str, key: str, value: Any) -> Change:
-    def change(copied: dict[str, Any]) -> None:
-        properties(copied, logical_id)[key] = value
-
-    return change
-
-
-LOOKAHEAD = "(?!xn-|sthree|amzn-s3-demo|aws|ssm)"
-
-
-@pytest.mark.parametrize(
-    "change, expected",
-    [
-        # 21 characters of ProjectName (the original pattern's bound): 21 + 30 + 15 = 66.
-        (
-            parameter("ProjectName", AllowedPattern=f"^{LOOKAHEAD}[a-z][a-z0-9-]{{1,20}}$"),
-            "s3_bucket name of ArchiveBucket can be 66 characters long (AWS allows 63)",
-        ),
-        # The original pattern, without the lookahead: "xn-" + "-staging-..." is a reserved prefix.
-        (parameter("ProjectName", AllowedPattern="^[a-z][a-z0-9-]{1,17}$"), "can begin with 'xn--'"),
-        (parameter("ProjectName", AllowedPattern="^[a-z][a-z0-9-]{1,17}$"), "can begin with 'sthree-'"),
-        (
-            parameter("ProjectName", AllowedPattern="^[a-z][a-z0-9-]{1,17}$"),
-            "ssm_parameter name of OrderQueueUrlParameter can begin with '/aws'",
-        ),
-        (parameter("ProjectName", AllowedPattern=f"^{LOOKAHEAD}[a-zA-Z][a-z0-9-]{{1,17}}$"), "can begin with 'ABC"),
-        # Every allowed value counts, not only the default.
-        (parameter("Environment", AllowedValues=["dev", "staging", "production"]), "can be 66 characters long"),
-        # A pattern or parameter the rule cannot bound is a finding, not a pass.
-        (parameter("ProjectName", AllowedPattern="^(auto|bench)[a-z]*$"), "cannot be bounded"),
-        (parameter("ProjectName", AllowedPattern=None), "ProjectName has neither AllowedValues nor an AllowedPattern"),
-        (
-            named("WebhookRole", "RoleName", {"Fn::Sub": "${AWS::StackName}-webhook-role"}),
-            "iam_role name of WebhookRole can be 141",
-        ),
-        (named("OrderQueue", "QueueName", {"Fn::Sub": "${ProjectName}-${Environment}-order.queue"}), "can contain '.'"),
-        (
-            named("OrderQueue", "QueueName", {"Fn::Sub": "${ProjectName}-${Environment}-" + "q" * 60}),
-            "can be 87 characters",
-        ),
-        (
-            named("ArchiveBucket", "BucketName", {"Fn::Sub": "${ProjectName}-${Environment}-s3alias"}),
-            "can end with '-s3alias'",
-        ),
-        (
-            named(
-                "WebhookFunction",
-                "FunctionName",
-                {"Fn::Sub": "${ProjectName}-${Environment}-webhook-${AWS::StackName}"},
-            ),
-            "lambda_function name of WebhookFunction can be",
-        ),
-        (
-            named("EncryptionKeyAlias", "AliasName", {"Fn::Sub": "${ProjectName}-${Environment}"}),
-            "must begin with 'alias/'",
-        ),
-        (named("OrdersTable", "TableName", {"Fn::Sub": "${ProjectName}/${Environment}"}), "can contain '/'"),
-        (named("OrderQueueAgeAlarm", "AlarmName", {"Ref": "OrderQueue"}), "a resource's attribute in a name"),
-    ],
-)
-def test_e9008_refuses_a_name_aws_would_refuse_for_some_allowed_value(
-    sam_template: dict[str, Any], change: Change, expected: str
-) -> None:
-    # GIVEN a parameter that admits a value making some name invalid, or a name AWS refuses
-    assert_caught(sam_template, change, "E9008", expected)
-
-
-def test_project_name_admits_up_to_18_characters_and_nothing_s3_or_ssm_reserves(sam_template: dict[str, Any]) -> None:
-    # GIVEN the ProjectName pattern as CloudFormation applies it to a given value
-    pattern = re.compile(sam_template["Parameters"]["ProjectName"]["AllowedPattern"])
-    endpoints = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
-    region = max((r for p in endpoints["partitions"] for r in p["regions"]), key=len)
-    # THEN the longest admitted value makes a bucket name of at most 63 characters in the longest Region
-    longest = "a" * 18
-    assert pattern.fullmatch(longest) and not pattern.fullmatch(longest + "a")
-    assert len(f"{longest}-staging-archive-123456789012-{region}") <= 63
-    # AND values S3 or SSM would refuse in a name are refused as parameter values already
-    for value in ("xn-", "xn--abc", "sthree", "sthree-x", "amzn-s3-demo", "aws", "awsome", "ssm-x"):
-        assert not pattern.fullmatch(value), value
-    for value in ("automation", "xn", "x-n", "amzn", "sthre", "a-s3", "my-aws"):
-        assert pattern.fullmatch(value), value
-
-
-# ------------------------------------------------------------------ findings fixed beside the preflight
-CHAT_MAP = "/${ProjectName}/${Environment}/telegram/chats"
-
-
-def test_the_telegram_chat_map_is_the_operators_not_the_stacks(cfn_template: dict[str, Any]) -> None:
-    resources = cfn_template["Resources"]
-    # GIVEN the stack's SSM parameters
-    names = [r["Properties"]["Name"] for r in resources.values() if r["Type"] == "AWS::SSM::Parameter"]
-    # THEN none is the chat map, whose value an update of a stack-owned parameter would wipe
-    assert {"Fn::Sub": CHAT_MAP} not in names
-    # AND feedback still reads it where operators create it, under the same name
-    variables = resources["FeedbackFunction"]["Properties"]["Environment"]["Variables"]
-    assert variables["TELEGRAM_CHATS_PARAMETER"] == {"Fn::Sub": CHAT_MAP}
-    statements = [
-        s for p in resources["FeedbackRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
-    ]
-    [read] = [s for s in statements if s["Action"] == "ssm:GetParameter"]
-    arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-    assert read["Resource"] == {"Fn::Sub": arn + CHAT_MAP}
-
-
-@pytest.mark.parametrize("function", ["WebhookFunction", "WorkerFunction", "FeedbackFunction"])
-def test_each_environment_has_its_own_metrics_namespace(cfn_template: dict[str, Any], function: str) -> None:
-    # GIVEN dev, staging and prod stacks that may share an account
-    variables = cfn_template["Resources"][function]["Properties"]["Environment"]["Variables"]
-    # THEN each function's custom metrics go to a namespace of its environment, never a shared one
-    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Fn::Sub": "${ProjectName}/${Environment}"}
 
 
 # ------------------------------------------------------------------ E9006 policy documents (parliament)
@@ -509,3 +357,194 @@ def test_e9007_accepts_each_form_of_the_root_statement(
     copied = broken(sam_template, key_statements(lambda s: s[0].update(Principal=principal, Action=actions)))
     # WHEN it is linted THEN the key policy keeps the account in
     assert [f for f in preflight_findings(copied) if f.startswith("E9007")] == []
+
+
+# ------------------------------------------------------------------ E9008 names within AWS's limits
+def parameter(name: str, **changes: Any) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            if value is None:
+                del copied["Parameters"][name][key]
+            else:
+                copied["Parameters"][name][key] = value
+
+    return change
+
+
+def named(logical_id: str, key: str, value: Any) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        properties(copied, logical_id)[key] = value
+
+    return change
+
+
+LOOKAHEAD = "(?!xn-|sthree|amzn-s3-demo|aws|ssm)"
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        # 21 characters of ProjectName (the original pattern's bound): 21 + 30 + 15 = 66.
+        (
+            parameter("ProjectName", AllowedPattern=f"^{LOOKAHEAD}[a-z][a-z0-9-]{{1,20}}$"),
+            "s3_bucket name of ArchiveBucket can be 66 characters long (AWS allows 63)",
+        ),
+        # The original pattern, without the lookahead: "xn-" + "-staging-..." is a reserved prefix.
+        (parameter("ProjectName", AllowedPattern="^[a-z][a-z0-9-]{1,17}$"), "can begin with 'xn--'"),
+        (parameter("ProjectName", AllowedPattern="^[a-z][a-z0-9-]{1,17}$"), "can begin with 'sthree-'"),
+        (
+            parameter("ProjectName", AllowedPattern="^[a-z][a-z0-9-]{1,17}$"),
+            "ssm_parameter name of OrderQueueUrlParameter can begin with '/aws'",
+        ),
+        (parameter("ProjectName", AllowedPattern=f"^{LOOKAHEAD}[a-zA-Z][a-z0-9-]{{1,17}}$"), "can begin with 'ABC"),
+        # Every allowed value counts, not only the default.
+        (parameter("Environment", AllowedValues=["dev", "staging", "production"]), "can be 66 characters long"),
+        # A pattern or parameter the rule cannot bound is a finding, not a pass.
+        (parameter("ProjectName", AllowedPattern="^(auto|bench)[a-z]*$"), "cannot be bounded"),
+        (parameter("ProjectName", AllowedPattern=None), "ProjectName has neither AllowedValues nor an AllowedPattern"),
+        (
+            named("WebhookRole", "RoleName", {"Fn::Sub": "${AWS::StackName}-webhook-role"}),
+            "iam_role name of WebhookRole can be 141",
+        ),
+        (named("OrderQueue", "QueueName", {"Fn::Sub": "${ProjectName}-${Environment}-order.queue"}), "can contain '.'"),
+        (
+            named("OrderQueue", "QueueName", {"Fn::Sub": "${ProjectName}-${Environment}-" + "q" * 60}),
+            "can be 87 characters",
+        ),
+        (
+            named("ArchiveBucket", "BucketName", {"Fn::Sub": "${ProjectName}-${Environment}-s3alias"}),
+            "can end with '-s3alias'",
+        ),
+        (
+            named(
+                "WebhookFunction",
+                "FunctionName",
+                {"Fn::Sub": "${ProjectName}-${Environment}-webhook-${AWS::StackName}"},
+            ),
+            "lambda_function name of WebhookFunction can be",
+        ),
+        (
+            named("EncryptionKeyAlias", "AliasName", {"Fn::Sub": "${ProjectName}-${Environment}"}),
+            "must begin with 'alias/'",
+        ),
+        (named("OrdersTable", "TableName", {"Fn::Sub": "${ProjectName}/${Environment}"}), "can contain '/'"),
+        (named("OrderQueueAgeAlarm", "AlarmName", {"Ref": "OrderQueue"}), "a resource's attribute in a name"),
+        (
+            named("OrderDeadLetterQueue", "FifoQueue", True),
+            "sqs_queue name of OrderDeadLetterQueue must end with .fifo",
+        ),
+        # SSM counts the ARN before the name (arn:aws-us-gov:ssm:us-isof-south-1:<account>:parameter).
+        (
+            named("OrderQueueUrlParameter", "Name", {"Fn::Sub": "/${ProjectName}/" + "p" * 940}),
+            "with its ARN (AWS allows 1011)",
+        ),
+        (named("OrderQueueUrlParameter", "Name", {"Fn::Sub": "/${ProjectName}" + "/p" * 15}), "more than 15 levels"),
+    ],
+)
+def test_e9008_refuses_a_name_aws_would_refuse_for_some_allowed_value(
+    sam_template: dict[str, Any], change: Change, expected: str
+) -> None:
+    # GIVEN a parameter that admits a value making some name invalid, or a name AWS refuses
+    assert_caught(sam_template, change, "E9008", expected)
+
+
+def test_project_name_admits_up_to_18_characters_and_nothing_s3_or_ssm_reserves(sam_template: dict[str, Any]) -> None:
+    # GIVEN the ProjectName pattern as CloudFormation applies it to a given value
+    pattern = re.compile(sam_template["Parameters"]["ProjectName"]["AllowedPattern"])
+    endpoints = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
+    region = max((r for p in endpoints["partitions"] for r in p["regions"]), key=len)
+    # THEN the longest admitted value makes a bucket name of at most 63 characters in the longest Region
+    longest = "a" * 18
+    assert pattern.fullmatch(longest) and not pattern.fullmatch(longest + "a")
+    assert len(f"{longest}-staging-archive-123456789012-{region}") <= 63
+    # AND values S3 or SSM would refuse in a name are refused as parameter values already
+    for value in ("xn-", "xn--abc", "sthree", "sthree-x", "amzn-s3-demo", "aws", "awsome", "ssm-x"):
+        assert not pattern.fullmatch(value), value
+    for value in ("automation", "xn", "x-n", "amzn", "sthre", "a-s3", "my-aws"):
+        assert pattern.fullmatch(value), value
+
+
+# ------------------------------------------------------------------ E9009 deletion and replacement
+def resource_attribute(logical_id: str, attribute: str, value: str | None) -> Change:
+    def change(copied: dict[str, Any]) -> None:
+        if value is None:
+            del copied["Resources"][logical_id][attribute]
+        else:
+            copied["Resources"][logical_id][attribute] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            resource_attribute("OrderDeadLetterQueue", "DeletionPolicy", None),
+            "OrderDeadLetterQueue has no DeletionPolicy",
+        ),
+        (resource_attribute("WebhookSecret", "UpdateReplacePolicy", None), "WebhookSecret has no UpdateReplacePolicy"),
+        (resource_attribute("ApiAccessLogGroup", "DeletionPolicy", None), "ApiAccessLogGroup has no DeletionPolicy"),
+        # The original's choice for the fixed-name key, table and bucket.
+        (resource_attribute("ArchiveBucket", "DeletionPolicy", "Retain"), "DeletionPolicy of ArchiveBucket is Retain"),
+        (
+            resource_attribute("OrdersTable", "UpdateReplacePolicy", "RetainExceptOnCreate"),
+            "UpdateReplacePolicy of OrdersTable is 'RetainExceptOnCreate'",
+        ),
+    ],
+)
+def test_e9009_refuses_a_stateful_resource_without_a_chosen_policy(
+    sam_template: dict[str, Any], change: Change, expected: str
+) -> None:
+    # GIVEN a stateful resource whose deletion or replacement policy is missing or wrong
+    assert_caught(sam_template, change, "E9009", expected)
+
+
+STATEFUL_TYPES = (
+    "AWS::KMS::Key",
+    "AWS::SQS::Queue",
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::SecretsManager::Secret",
+    "AWS::Logs::LogGroup",
+)
+
+
+def test_a_failed_first_deploy_leaves_no_stateful_resource_behind(sam_template: dict[str, Any]) -> None:
+    # GIVEN every stateful resource of the template
+    stateful = {n: r for n, r in sam_template["Resources"].items() if r["Type"] in STATEFUL_TYPES}
+    assert len(stateful) == 12
+    # THEN each keeps its data on a stack deletion except the stack-generated secret, and none
+    # survives the rollback of the deploy that created it (the retry would hit AlreadyExists)
+    deletion = {n: r["DeletionPolicy"] for n, r in stateful.items()}
+    assert deletion == {n: ("Delete" if n == "WebhookSecret" else "RetainExceptOnCreate") for n in stateful}
+    replacement = {n: r["UpdateReplacePolicy"] for n, r in stateful.items()}
+    assert replacement == {n: ("Delete" if n == "WebhookSecret" else "Retain") for n in stateful}
+
+
+# ------------------------------------------------------------------ findings fixed beside the preflight
+CHAT_MAP = "/${ProjectName}/${Environment}/telegram/chats"
+
+
+def test_the_telegram_chat_map_is_the_operators_not_the_stacks(cfn_template: dict[str, Any]) -> None:
+    resources = cfn_template["Resources"]
+    # GIVEN the stack's SSM parameters
+    names = [r["Properties"]["Name"] for r in resources.values() if r["Type"] == "AWS::SSM::Parameter"]
+    # THEN none is the chat map, whose value an update of a stack-owned parameter would wipe
+    assert {"Fn::Sub": CHAT_MAP} not in names
+    # AND feedback still reads it where operators create it, under the same name
+    variables = resources["FeedbackFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["TELEGRAM_CHATS_PARAMETER"] == {"Fn::Sub": CHAT_MAP}
+    statements = [
+        s for p in resources["FeedbackRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+    ]
+    [read] = [s for s in statements if s["Action"] == "ssm:GetParameter"]
+    arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+    assert read["Resource"] == {"Fn::Sub": arn + CHAT_MAP}
+
+
+@pytest.mark.parametrize("function", ["WebhookFunction", "WorkerFunction", "FeedbackFunction"])
+def test_each_environment_has_its_own_metrics_namespace(cfn_template: dict[str, Any], function: str) -> None:
+    # GIVEN dev, staging and prod stacks that may share an account
+    variables = cfn_template["Resources"][function]["Properties"]["Environment"]["Variables"]
+    # THEN each function's custom metrics go to a namespace of its environment, never a shared one
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Fn::Sub": "${ProjectName}/${Environment}"}
