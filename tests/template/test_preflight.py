@@ -288,6 +288,19 @@ def test_e9006_refuses_a_policy_document_iam_would_refuse_or_never_match(
     assert_caught(sam_template, change, "E9006", expected)
 
 
+def test_e9006_waives_only_cloudwatch_logs_documented_statement(sam_template: dict[str, Any]) -> None:
+    # GIVEN CloudWatch Logs' key policy statement as AWS documents it (ArnEquals on a String
+    # condition key, kms:Describe* under an encryption-context condition): waived in the rule.
+    # WHEN its condition key is misspelt
+    def misspell(copied: dict[str, Any]) -> None:
+        [logs] = [s for s in properties(copied, "EncryptionKey")["KeyPolicy"]["Statement"] if "Condition" in s]
+        arns = logs["Condition"]["ArnEquals"]
+        arns["kms:EncryptionContext:aws:logs:arns"] = arns.pop("kms:EncryptionContext:aws:logs:arn")
+
+    # THEN the waiver no longer applies and the statement is reported
+    assert_caught(sam_template, misspell, "E9006", "statement CloudWatchLogsEncryptStackLogGroups: MISMATCHED_TYPE")
+
+
 # ------------------------------------------------------------------ E9007 the key policy keeps the account's root
 ROOT = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
 
