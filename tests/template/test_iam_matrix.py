@@ -3,8 +3,8 @@
 The matrix below is the least-privilege truth, read from what the code calls (src/):
 a role that gains or loses an action or a resource fails the test. A resource is named
 by the logical id it refers to (Ref, GetAtt, `${X.Arn}` in a Sub, or an SSM parameter
-named by its path); a resource outside the template (the integration secrets you
-create) by its Sub pattern with the account and region prefix cut off.
+named by its path); a resource outside the template (the integration secrets and the
+Telegram chat map you create) by its Sub pattern with the account and region prefix cut off.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ SECRET = "secretsmanager:secret:${ProjectName}/${Environment}/"
 PERPLEXITY_KEY = SECRET + "${PerplexityApiKeySecretName}-??????"
 LINKEDIN_TOKEN = SECRET + "${LinkedInAccessTokenSecretName}-??????"
 TELEGRAM_TOKEN = SECRET + "${TelegramBotTokenSecretName}-??????"
+# The Telegram chat map: operators create it (README, Integrations), the stack does not.
+TELEGRAM_CHATS = "ssm:parameter/${ProjectName}/${Environment}/telegram/chats"
 
 # resource -> actions, per role.
 EXPECTED: dict[str, dict[str, set[str]]] = {
@@ -66,7 +68,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "ArchiveBucket/payloads/*": {"s3:GetObject"},  # result data too large for its message
         TELEGRAM_TOKEN: READ_SECRET,  # notify
         PERPLEXITY_KEY: READ_SECRET,  # enhance
-        "TelegramChatsParameter": {"ssm:GetParameter"},  # notify: chat per user
+        TELEGRAM_CHATS: {"ssm:GetParameter"},  # notify: chat per user
         "OrdersTable": TABLE_READ_WRITE,  # clears its reservation when an action fails
         "FeedbackLogGroup": LOGS,
         "*": TRACING,
