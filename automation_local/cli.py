@@ -24,13 +24,15 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from automation_shared.order_status import OrderStatusStore
+
 from .demo_load import Summary, run_demo_load
 from .emulator import Emulator
 from .fault_injection import FAULT_NAMES, FaultPlan
 from .invoke import invoke_event_file
 from .local_runtime import LocalRuntime
 from .local_stack import LocalStack, deploy
-from .redrive import redrive
+from .redrive import redrive, set_back_redriven
 from .run_state import DemoArguments, RunState
 from .stack_functions import LOGICAL_IDS
 from .standins import STAND_IN_NETWORKS
@@ -173,11 +175,13 @@ def _redrive(args: argparse.Namespace) -> int:
         ]
     }
     prefix = args.queue.title()
+    statuses = OrderStatusStore(boto3.client("dynamodb", config=config), outputs["OrdersTableName"])
     report = redrive(
         boto3.client("sqs", config=config),
         outputs[f"{prefix}DeadLetterQueueUrl"],
         outputs[f"{prefix}QueueUrl"],
         Path(args.journal_dir),
+        on_moved=lambda messages: set_back_redriven(statuses, messages),
     )
     if report.note:
         print(report.note, file=sys.stderr)

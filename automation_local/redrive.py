@@ -30,12 +30,16 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from automation_shared.dead_letters import order_id_in
+from automation_shared.order_status import OrderStatusStore
 
 UNSUPPORTED_CODES = {"InvalidAction", "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", "500"}
 RECEIVE_VISIBILITY_SECONDS = 60
@@ -175,9 +179,11 @@ def move_by_hand(
     *,
     wait_seconds: int = RECEIVE_WAIT_SECONDS,
     visibility_seconds: int = RECEIVE_VISIBILITY_SECONDS,
+    on_moved: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> HandMove:
     """Receive, send to the source, record, delete, until the DLQ is empty (see the module's
-    docstring for when it stops short)."""
+    docstring for when it stops short); `on_moved` is given each batch of messages the
+    source queue took."""
     journal = _Journal(journal_path)
     move = HandMove()
     # A message received but neither sent nor deleted is visible again after the visibility
@@ -201,6 +207,8 @@ def move_by_hand(
         sent_ids = _send(sqs, source_queue_url, to_send) if to_send else []
         journal.record(sent_ids)
         move.moved += len(sent_ids)
+        if on_moved is not None and sent_ids:
+            on_moved([m for m in to_send if m["MessageId"] in set(sent_ids)])
         deletable = [m for m in messages if m["MessageId"] in journal.sent]
         not_deleted = {m["MessageId"] for m in _delete(sqs, dead_letter_queue_url, deletable)} if deletable else set()
         move.deleted_sent_before += len(sent_before - not_deleted)
@@ -218,8 +226,11 @@ def redrive(
     *,
     wait_seconds: int = RECEIVE_WAIT_SECONDS,
     visibility_seconds: int = RECEIVE_VISIBILITY_SECONDS,
+    on_moved: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> RedriveReport:
-    """Move every message of the DLQ back to the source queue (the waits: move_by_hand's)."""
+    """Move every message of the DLQ back to the source queue (the waits and `on_moved`:
+    move_by_hand's; StartMessageMoveTask moves them out of sight, so `on_moved` is not
+    called then: the consumers set each order's status when they take it on again)."""
     started = _start_move_task(sqs, dead_letter_queue_url)
     if started is not None:
         return started
@@ -231,6 +242,7 @@ def redrive(
         journal_dir / f"redrive-{name}.journal",
         wait_seconds=wait_seconds,
         visibility_seconds=visibility_seconds,
+        on_moved=on_moved,
     )
     note = "this endpoint has no StartMessageMoveTask (the emulator): moved by receive, send, delete"
     if move.left:
@@ -239,6 +251,14 @@ def redrive(
             " run the command again (the journal keeps those sent from being sent twice)"
         )
     return RedriveReport("receive-send-delete", moved=move.moved, note=note, left=move.left)
+
+
+def set_back_redriven(statuses: OrderStatusStore, messages: list[dict[str, Any]]) -> None:
+    """Each redriven order's status as it was before it was dead-lettered."""
+    for message in messages:
+        order_id = order_id_in(message["Body"])
+        if order_id:
+            statuses.redriven(order_id)
 
 
 def report_json(report: RedriveReport) -> str:

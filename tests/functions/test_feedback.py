@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
 from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack
@@ -173,6 +174,30 @@ def test_notify_for_a_user_without_a_chat_archives_instead(
     result = make_result("notify", userId="nobody")
     before = len(telegram.requests)
     assert deliver(feedback, queues, [result])[1] == set()
+    assert len(telegram.requests) == before
+    key = f"year=2026/month=11/day=25/hour=09/{result.orderId}.json"
+    emulator.client("s3").head_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)
+
+
+def test_notify_before_the_operator_created_the_chat_map_archives_instead(
+    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn
+) -> None:
+    # GIVEN no Telegram chat map (the operator creates it; the stack does not own it)
+    ssm = emulator.client("ssm")
+    name = f"{local_stack.ssm_prefix}/telegram/chats"
+    chats = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    ssm.delete_parameter(Name=name)
+    parameters.clear_caches()
+    try:
+        # WHEN a result asks to notify
+        result = make_result("notify")
+        before = len(telegram.requests)
+        failed = deliver(feedback, queues, [result])[1]
+    finally:
+        ssm.put_parameter(Name=name, Value=chats, Type="String")
+        parameters.clear_caches()
+    # THEN nothing is sent and the result is archived, not failed
+    assert failed == set()
     assert len(telegram.requests) == before
     key = f"year=2026/month=11/day=25/hour=09/{result.orderId}.json"
     emulator.client("s3").head_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)

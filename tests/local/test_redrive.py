@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from automation_local.emulator import Emulator
-from automation_local.redrive import JOURNAL_KEEP_SECONDS, redrive
+from automation_local.redrive import JOURNAL_KEEP_SECONDS, redrive, set_back_redriven
+from automation_shared.contracts import OrderMessage
+from automation_shared.order_status import OrderStatusStore
 
 # The emulator answers StartMessageMoveTask with a 500, which botocore would retry with backoff.
 ONE_ATTEMPT = {"mode": "standard", "max_attempts": 1}
@@ -211,3 +213,41 @@ def test_journal_entries_older_than_the_dlq_retention_are_pruned(emulator: Emula
     assert report.moved == 0 and report.left == 0
     lines = [line.split() for line in journal.read_text().splitlines()]
     assert [message_id for _, message_id in lines] == ["recent-id", "undated-id"]
+
+
+def test_a_redriven_order_gets_back_the_status_it_had_before_it_was_dead_lettered(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # GIVEN an order whose message failed on its last receive while it was processing,
+    # marked dead-lettered, its message now in the DLQ
+    table = f"orders-{uuid.uuid4().hex[:8]}"
+    dynamodb = emulator.client("dynamodb")
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    statuses = OrderStatusStore(dynamodb, table)
+    order = OrderMessage.model_validate(
+        {
+            "orderId": str(uuid.uuid4()),
+            "taskType": "text-processing",
+            "payload": {"parameters": {"text": "back again"}},
+            "userId": "user-1",
+            "timestamp": datetime.now(UTC).isoformat(),
+        }
+    )
+    statuses.record_queued(order)
+    statuses.record_processing(order)
+    statuses.mark_dead_lettered(order.orderId)
+    source, dead_letter = _queues(emulator)
+    _fill(emulator, dead_letter, [order.to_json(), "not an order"])
+    # WHEN the DLQ is redriven with the command's status hook
+    sqs = emulator.client("sqs", retries=ONE_ATTEMPT)
+    report = redrive(sqs, dead_letter, source, tmp_path, on_moved=lambda m: set_back_redriven(statuses, m), **FAST)
+    # THEN both messages are back, and the order is `processing` again (its state before)
+    assert report.moved == 2
+    record = statuses.get(order.orderId) or {}
+    assert record["status"] == "processing"
+    assert [h["status"] for h in record["history"]] == ["queued", "processing", "dead-lettered", "processing"]

@@ -213,6 +213,16 @@ class OrderStatusStore:
         """Its message failed on its last allowed receive: the queue moves it to the DLQ next."""
         return self.transition(order_id, OrderState.DEAD_LETTERED, not_from=TERMINAL_STATES)
 
+    def redriven(self, order_id: str) -> bool:
+        """Its message is back in its source queue (a DLQ redrive): the order gets the state
+        it had before it was dead-lettered. False if it was not dead-lettered."""
+        record = self.get(order_id)
+        if not record or record.get("status") != OrderState.DEAD_LETTERED.value:
+            return False
+        earlier = [entry["status"] for entry in record.get("history", []) if entry["status"] != "dead-lettered"]
+        before = OrderState(earlier[-1]) if earlier else OrderState.QUEUED
+        return self.transition(order_id, before, only_from=(OrderState.DEAD_LETTERED,))
+
     def delete(self, order_id: str) -> None:
         self._dynamodb.delete_item(TableName=self._table, Key={"id": {"S": status_key(order_id)}})
 
