@@ -90,15 +90,44 @@ class FakeDynamoDb:
         self.calls["UpdateItem"] += 1
         item = self.items.setdefault(Key["id"]["S"], dict(Key))
         names, values = ExpressionAttributeNames or {}, ExpressionAttributeValues or {}
-        for assignment in UpdateExpression.removeprefix("SET ").split(","):
-            name, value = (part.strip() for part in assignment.split("="))
-            item[names.get(name, name)] = values[value]
+        for assignment in _top_level(UpdateExpression.removeprefix("SET "), ","):
+            name, value = (part.strip() for part in assignment.split("=", 1))
+            item[names.get(name, name)] = _operand(value, item, names, values)
         return {}
 
     def delete_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
         self.calls["DeleteItem"] += 1
         self.items.pop(Key["id"]["S"], None)
         return {}
+
+
+def _top_level(text: str, separator: str) -> list[str]:
+    """`text` split at the separators outside parentheses."""
+    parts, depth, current = [], 0, ""
+    for character in text:
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if character == separator and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += character
+    return [*parts, current]
+
+
+def _operand(text: str, item: dict[str, Any], names: dict[str, str], values: dict[str, Any]) -> Any:
+    """A value of a SET clause: a placeholder, or the if_not_exists / list_append the
+    status records use."""
+    text = text.strip()
+    for function in ("if_not_exists", "list_append"):
+        if text.startswith(function + "("):
+            first, second = (p.strip() for p in _top_level(text[len(function) + 1 : -1], ","))
+            if function == "if_not_exists":
+                return item.get(names.get(first, first)) or _operand(second, item, names, values)
+            head, tail = _operand(first, item, names, values), _operand(second, item, names, values)
+            return {"L": head["L"] + tail["L"]}
+    if text.startswith(":"):
+        return values[text]
+    return item.get(names.get(text, text))
 
 
 def _expired(item: dict[str, Any]) -> bool:
