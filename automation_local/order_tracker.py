@@ -3,11 +3,13 @@ record in the orders table, and the bodies waiting in the two dead-letter queues
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-FINAL_STATES = frozenset({"notified", "archived", "escalated", "dead-lettered"})
+from automation_shared import order_status
+from automation_shared.dead_letters import order_id_in
+
+FINAL_STATES = frozenset(state.value for state in order_status.FINAL_STATES)
 BATCH_GET_LIMIT = 100
 PEEK_VISIBILITY_SECONDS = 30
 
@@ -16,15 +18,6 @@ PEEK_VISIBILITY_SECONDS = 30
 class OrderState:
     status: str  # a status record's state, or "dead-lettered" when a DLQ holds the order
     retry_count: int = 0
-
-
-def _order_id_of(body: str) -> str | None:
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return None
-    order_id = document.get("orderId") if isinstance(document, dict) else None
-    return order_id if isinstance(order_id, str) else None
 
 
 class OrderTracker:
@@ -94,7 +87,7 @@ class OrderTracker:
                     break
                 for message in messages:
                     handles.append(message["ReceiptHandle"])
-                    order_id = _order_id_of(message["Body"])
+                    order_id = order_id_in(message["Body"])
                     if order_id:
                         seen.add(order_id)
             for start in range(0, len(handles), 10):

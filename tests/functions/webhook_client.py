@@ -78,8 +78,10 @@ class WebhookClient:
         all_headers |= headers or {}
         return self.send(http_api_event("POST", "/orders", route_key="POST /orders", headers=all_headers, body=body))
 
-    def get(self, order_id: str, *, sign: bool = True) -> Reply:
-        headers = fresh_signed_headers(self.secret, "GET", f"/orders/{order_id}") if sign else {}
+    def get(self, order_id: str, *, sign: bool = True, headers: dict[str, str] | None = None) -> Reply:
+        """GET /orders/{orderId}, signed for it (or with `headers` as they are)."""
+        if headers is None:
+            headers = fresh_signed_headers(self.secret, "GET", f"/orders/{order_id}") if sign else {}
         return self.send(
             http_api_event(
                 "GET",
