@@ -24,7 +24,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from automation_shared.order_status import OrderStatusStore
+from automation_shared.order_records import OrderRecords
 
 from .demo_load import Summary, run_demo_load
 from .emulator import Emulator
@@ -175,7 +175,7 @@ def _redrive(args: argparse.Namespace) -> int:
         ]
     }
     prefix = args.queue.title()
-    statuses = OrderStatusStore(boto3.client("dynamodb", config=config), outputs["OrdersTableName"])
+    statuses = OrderRecords(boto3.client("dynamodb", config=config), outputs["OrdersTableName"])
     report = redrive(
         boto3.client("sqs", config=config),
         outputs[f"{prefix}DeadLetterQueueUrl"],

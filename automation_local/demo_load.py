@@ -27,7 +27,7 @@ from typing import Any
 
 from automation_shared.contracts import OrderMessage
 from automation_shared.messages import order_message
-from automation_shared.order_status import OrderStatusStore
+from automation_shared.order_records import OrderRecords
 from automation_shared.signing import signed_headers
 from automation_shared.sqs_batches import send_batches
 
@@ -119,10 +119,10 @@ def _preload(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
     """What the webhook does for each accepted order (its status record, then the message
     with its attributes), in SendMessageBatch calls of 10, with the shared layer's code."""
     assert runtime.stack is not None
-    status_store = OrderStatusStore(runtime.emulator.client("dynamodb"), runtime.stack.outputs["OrdersTableName"])
+    records = OrderRecords(runtime.emulator.client("dynamodb"), runtime.stack.outputs["OrdersTableName"])
     accepted = [OrderMessage.model_validate(o.document) for o in orders]
     for order in accepted:
-        status_store.record_queued(order)
+        records.record_accepted(order)
     refused = send_batches(
         runtime.emulator.client("sqs"), runtime.queue_url("OrderQueueUrl"), [order_message(o) for o in accepted]
     )

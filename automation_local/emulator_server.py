@@ -83,6 +83,28 @@ class ApiCallCounter:
         return [body]
 
 
+# DynamoDB applies a conditional write to an item atomically; moto evaluates the condition
+# and then writes, with no lock, so two server threads writing one item at once could both
+# pass a condition only one of them may pass (two invocations both claiming one attempt).
+DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+class AtomicDynamoDbWrites:
+    """WSGI middleware: DynamoDB writes are answered one at a time, as DynamoDB serialises
+    the writes of an item (one lock for every table here: the emulator is one process)."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        service, _, action = api_call(environ).partition(":")
+        if service != "dynamodb" or action not in DYNAMODB_WRITES:
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m automation_local.emulator_server", description=__doc__)
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -98,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     run_simple(
         args.host,
         args.port,
-        ApiCallCounter(moto_app),
+        ApiCallCounter(AtomicDynamoDbWrites(moto_app)),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

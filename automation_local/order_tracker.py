@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from automation_shared import order_status
+from automation_shared import order_records
 from automation_shared.dead_letters import order_id_in
 
-FINAL_STATES = frozenset(state.value for state in order_status.FINAL_STATES)
+FINAL_STATES = frozenset(state.value for state in order_records.FINAL_STATES)
 BATCH_GET_LIMIT = 100
 PEEK_VISIBILITY_SECONDS = 30
 

@@ -39,7 +39,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from automation_shared.dead_letters import order_id_in
-from automation_shared.order_status import OrderStatusStore
+from automation_shared.order_records import OrderRecords
 
 UNSUPPORTED_CODES = {"InvalidAction", "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", "500"}
 RECEIVE_VISIBILITY_SECONDS = 60
@@ -253,7 +253,7 @@ def redrive(
     return RedriveReport("receive-send-delete", moved=move.moved, note=note, left=move.left)
 
 
-def set_back_redriven(statuses: OrderStatusStore, messages: list[dict[str, Any]]) -> None:
+def set_back_redriven(statuses: OrderRecords, messages: list[dict[str, Any]]) -> None:
     """Each redriven order's status as it was before it was dead-lettered."""
     for message in messages:
         order_id = order_id_in(message["Body"])

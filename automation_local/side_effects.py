@@ -4,6 +4,7 @@ target site."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from typing import Any
@@ -36,14 +37,23 @@ def notifications(telegram_requests: list[RecordedRequest]) -> Counter[str]:
     return counts
 
 
-def archived(s3: Any, bucket: str) -> Counter[str]:
-    """Archived results per order: keys `year=.../<orderId>.json` (feedback_actions.archive;
-    the bucket's `payloads/` hold large results' data, not archives)."""
-    counts: Counter[str] = Counter()
+def archived_results(s3: Any, bucket: str) -> dict[str, list[dict[str, Any]]]:
+    """Every archived result by order id, with the key of the object holding it: the
+    `year=.../<batch>.jsonl` objects, one result a line (feedback_actions.archive; the
+    bucket's `payloads/` hold large results' data, not archives)."""
+    found: dict[str, list[dict[str, Any]]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=ARCHIVE_PREFIX):
         for item in page.get("Contents", []):
-            counts[item["Key"].rsplit("/", 1)[-1].removesuffix(".json")] += 1
-    return counts
+            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
+            for line in body.splitlines():
+                result = json.loads(line)
+                found.setdefault(result["orderId"], []).append({**result, "archiveKey": item["Key"]})
+    return found
+
+
+def archived(s3: Any, bucket: str) -> Counter[str]:
+    """Archived results per order."""
+    return Counter({order_id: len(results) for order_id, results in archived_results(s3, bucket).items()})
 
 
 def page_reads(site_requests: list[RecordedRequest]) -> Counter[str]:

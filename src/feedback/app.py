@@ -6,15 +6,26 @@ A result without an action is archived. Of these only archive needs `result.data
 result whose data was too large for the message (`result.dataPointer`) is archived with
 the data read back from S3; notify and enhance read the summary, escalate and requeue
 pass the pointer along. Requeues of a batch leave in SendMessageBatch
-calls of up to 10. Idempotent per result: a redelivered result is not acted on twice.
+calls of up to 10. Idempotent per result, on the order's record (automation_shared.
+order_records): a result is read against the record's acts first, and its act recorded
+with the order's new state in one write after it, so a redelivered result is not acted on
+twice; the same result twice in one batch is acted on by one record. No claim before the
+act (Powertools' in-progress record), which would cost a write per result: copies of a
+result come from the worker sending a stored result again, which it does only for the
+message that holds the attempt (its redelivery, or a copy that took an abandoned attempt
+over), so two copies of a result meet only if a result waits in the queue for longer than
+the worker's lease, or in SQS's rare duplicate deliveries: then the act is at least once,
+as it is for an invocation that dies after acting and before recording.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
+import hashlib
 import os
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -22,17 +33,15 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from feedback_actions import alerts, telegram
-from feedback_actions.archive import archive
+from feedback_actions.archive import ArchiveWriter
 from feedback_actions.requeue import next_attempt, requeue_message
 
 from automation_shared import batch_invocation, dead_letters, result_payloads
 from automation_shared.contracts import FollowUpAction, OrderMessage, ResultMessage
 from automation_shared.messages import RETRY_COUNT_ATTRIBUTE
-from automation_shared.order_status import OrderState, OrderStatusStore
+from automation_shared.order_records import OrderRecords, OrderState
 from automation_shared.perplexity_client import complete
 
 ORDER_QUEUE_URL = os.environ["ORDER_QUEUE_URL"]
@@ -54,12 +63,13 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_
 sqs = boto3.client("sqs")
 s3 = boto3.client("s3")  # archive: the follow-up of most successes, so created with the rest
 dynamodb = boto3.client("dynamodb")
-status_store = OrderStatusStore(dynamodb, ORDERS_TABLE_NAME)
-persistence = DynamoDBPersistenceLayer(
-    table_name=ORDERS_TABLE_NAME, key_attr="id", expiry_attr="expiration", boto3_client=dynamodb
-)
-# No key path: the whole result is the key, so each result message is acted on once.
-persistence.configure(IdempotencyConfig(expires_after_seconds=7 * 24 * 3600), key_prefix="feedback#result")
+records = OrderRecords(dynamodb, ORDERS_TABLE_NAME)
+
+
+# The invocation's archive object, and the results its records have taken on: the records of
+# a batch run as concurrent tasks, which inherit this context (as batch_invocation's sender).
+_archives: ContextVar[ArchiveWriter] = ContextVar("archives")
+_taken_on: ContextVar[set[str]] = ContextVar("results_taken_on")
 
 
 class ActionNotDoneError(Exception):
@@ -76,40 +86,49 @@ def _deadline() -> float:
     return batch_invocation.work_deadline(SAFETY_MARGIN_SECONDS)
 
 
-async def _escalate(result: ResultMessage, reason: str) -> OrderState:
+@dataclass(frozen=True)
+class Acted:
+    """What an act did: the order's new state, and the attempt sent again for a requeue."""
+
+    state: OrderState
+    retry: OrderMessage | None = None
+
+
+async def _escalate(result: ResultMessage, reason: str) -> Acted:
     await asyncio.to_thread(
         _sns().publish,
         TopicArn=ALERT_TOPIC_ARN,
         Subject=alerts.subject(result),
         Message=alerts.message(result, reason),
     )
-    return OrderState.ESCALATED
+    return Acted(OrderState.ESCALATED)
 
 
-def _archive_in_full(result: ResultMessage) -> str:
-    return archive(s3, ARCHIVE_BUCKET_NAME, result_payloads.resolve(s3, ARCHIVE_BUCKET_NAME, result))
+async def _archive(result: ResultMessage, record_id: str) -> Acted:
+    """Into the invocation's archive object (the data of a result that points to S3 read back
+    first, so the archive holds it in full)."""
+    in_full = await asyncio.to_thread(result_payloads.resolve, s3, ARCHIVE_BUCKET_NAME, result)
+    writer = _archives.get()
+    if not await writer.submit(record_id, in_full):
+        raise ActionNotDoneError(f"archive of {result.orderId} not written")
+    logger.info("result archived", key=writer.key_of[id(in_full)])
+    return Acted(OrderState.ARCHIVED)
 
 
-async def _archive(result: ResultMessage) -> OrderState:
-    key = await asyncio.to_thread(_archive_in_full, result)
-    logger.info("result archived", key=key)
-    return OrderState.ARCHIVED
-
-
-async def _notify(result: ResultMessage, summary: str | None = None) -> OrderState:
+async def _notify(result: ResultMessage, record_id: str, summary: str | None = None) -> Acted:
     chat = await asyncio.to_thread(telegram.chat_for, result.userId)
     if chat is None:  # nowhere to notify: keep the result rather than drop it
         logger.warning("no Telegram chat for user; archiving instead", user_id=result.userId)
         metrics.add_metric(name="NotificationsWithoutChat", unit=MetricUnit.Count, value=1)
-        return await _archive(result)
+        return await _archive(result, record_id)
     await asyncio.to_thread(telegram.send, chat, telegram.message_text(result, summary), _deadline())
-    return OrderState.NOTIFIED
+    return Acted(OrderState.NOTIFIED)
 
 
-async def _enhance(result: ResultMessage) -> OrderState:
+async def _enhance(result: ResultMessage, record_id: str) -> Acted:
     prompt = f"Explain this {result.taskType} result for a busy reader: {result.result.summary or ''}"
     enhanced = await asyncio.to_thread(complete, prompt, _deadline())
-    return await _notify(result, enhanced)
+    return await _notify(result, record_id, enhanced)
 
 
 def _attempt_of(record: SQSRecord) -> int | None:
@@ -119,69 +138,65 @@ def _attempt_of(record: SQSRecord) -> int | None:
     return int(value) if value and value.isdecimal() else None
 
 
-async def _requeue(result: ResultMessage, record: SQSRecord) -> OrderState:
-    status = await asyncio.to_thread(status_store.get, result.orderId)
-    if not status or not status.get("order"):
+async def _requeue(result: ResultMessage, record: SQSRecord, order_record: dict[str, Any] | None) -> Acted:
+    if not order_record or "order" not in order_record:
         return await _escalate(result, "requeue asked, but the original order is unknown")
-    failed_attempt = OrderMessage.model_validate_json(str(status["order"]))
+    failed_attempt = OrderMessage.model_validate_json(order_record["order"]["S"])
     attempt = _attempt_of(record)
     if attempt is not None and attempt < (failed_attempt.retryCount or 0):
         # A later attempt was requeued already (this result came again, from an earlier
         # delivery): requeueing from it would skip or double an attempt.
         logger.info("result of an earlier attempt; its requeue was done", attempt=attempt)
-        return OrderState.REQUEUED
+        return Acted(OrderState.REQUEUED)
     retry = next_attempt(failed_attempt, result)
     if retry is None:
         return await _escalate(result, f"retries spent after {failed_attempt.retryCount or 0} retries")
     message = requeue_message(failed_attempt, retry, REQUEUE_BASE_DELAY_SECONDS, record.message_id)
     if not await batch_invocation.sender().send(message):
         raise ActionNotDoneError(f"requeue of {result.orderId} not accepted by SQS")
-    await asyncio.to_thread(status_store.record_requeued, retry)
-    return OrderState.REQUEUED
+    return Acted(OrderState.REQUEUED, retry)
 
 
-async def _act(result: ResultMessage, record: SQSRecord) -> OrderState:
+async def _act(result: ResultMessage, record: SQSRecord, order_record: dict[str, Any] | None) -> Acted:
     match result.followUpAction:
         case FollowUpAction.NOTIFY:
-            return await _notify(result)
+            return await _notify(result, record.message_id)
         case FollowUpAction.ENHANCE:
-            return await _enhance(result)
+            return await _enhance(result, record.message_id)
         case FollowUpAction.REQUEUE:
-            return await _requeue(result, record)
+            return await _requeue(result, record, order_record)
         case FollowUpAction.ESCALATE:
             return await _escalate(result, "the worker asked for escalation")
         case _:  # archive, or no action given
-            return await _archive(result)
+            return await _archive(result, record.message_id)
 
 
-def _set_status(result: ResultMessage, state: OrderState) -> None:
-    """The order's final status, once; a requeued order's was set when it was requeued."""
-    if state is not OrderState.REQUEUED:
-        status_store.finish(result.orderId, state)
+def act_key(body: str) -> str:
+    """What identifies a result for acting on it once: its body (the worker sends a stored
+    result again byte for byte)."""
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
 async def _handle(record: SQSRecord) -> None:
     result = ResultMessage.model_validate_json(record.body)
     # Per record: the records of a batch run as concurrent tasks, each in its own context.
     logger.thread_safe_append_keys(order_id=result.orderId, correlation_id=result.correlationId or result.orderId)
-    key = json.loads(record.body)
-    try:
-        await asyncio.to_thread(persistence.save_inprogress, key, batch_invocation.millis_left())
-    except IdempotencyItemAlreadyExistsError as exists:
-        earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, key)
-        if earlier is not None and earlier.status == "COMPLETED":
-            # Acted on before. The order's status is set again: the invocation that acted
-            # may have ended between recording the act and setting the status.
-            await asyncio.to_thread(_set_status, result, OrderState(earlier.response_json_as_dict()["state"]))
-            return
-        raise ActionNotDoneError(f"result of {result.orderId} is being handled elsewhere") from exists
-    try:
-        state = await _act(result, record)
-    except Exception as error:
-        await asyncio.to_thread(persistence.delete_record, key, error)
-        raise
-    await asyncio.to_thread(persistence.save_success, key, {"state": state.value})
-    await asyncio.to_thread(_set_status, result, state)
+    key = act_key(record.body)
+    if key in _taken_on.get():
+        return  # the same result twice in one batch (a worker's copy): one record acts for both
+    _taken_on.get().add(key)
+    order_record = await asyncio.to_thread(records.item, result.orderId)
+    if records.has_acted(order_record, key):
+        return  # acted on before, and the order's state with it (one write)
+    if records.has_ended(order_record):
+        # Another result of the order ended it (a late copy, or a cancelled attempt's result
+        # behind the result of the attempt that then ran): nothing more happens to it.
+        logger.info("the order has ended; result not acted on", status=order_record["status"]["S"])
+        return
+    acted = await _act(result, record, order_record)
+    # The act and the order's new state together; a delivery that died between the act and
+    # this write acts again on redelivery (at least once, like any call without a key).
+    await asyncio.to_thread(records.record_act, result.orderId, key, acted.state, acted.retry)
     metrics.add_metric(name=f"FollowUp{(result.followUpAction or 'archive').title()}", unit=MetricUnit.Count, value=1)
 
 
@@ -189,10 +204,11 @@ async def record_handler(record: SQSRecord) -> None:
     try:
         await _handle(record)
     except Exception as failure:
-        await asyncio.to_thread(dead_letters.record_failed, record, failure, MAX_RECEIVE_COUNT, status_store)
+        await asyncio.to_thread(dead_letters.record_failed, record, failure, MAX_RECEIVE_COUNT, records)
         raise
-    finally:
+    finally:  # whatever this record did, the batch's requeues and archive go out without it
         await batch_invocation.sender().release(record.message_id)
+        await _archives.get().release(record.message_id)
 
 
 @logger.inject_lambda_context
@@ -200,6 +216,8 @@ async def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     batch_invocation.begin(sqs, ORDER_QUEUE_URL, event, context.get_remaining_time_in_millis())
+    _archives.set(ArchiveWriter(s3, ARCHIVE_BUCKET_NAME, expected=len(event.get("Records", []))))
+    _taken_on.set(set())
     return async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -22,10 +22,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from automation_shared.order_status import OrderStatusStore
+from automation_shared.order_records import OrderRecords
 from automation_shared.signing import SignatureError, verify
 from automation_shared.task_budget import longest_task_seconds
-from webhook_api.acceptance import AcceptanceLedger, Outcome, accept
+from webhook_api.acceptance import Outcome, accept
 from webhook_api.intake import IntakeError, parse_orders
 from webhook_api.problems import problem
 from webhook_api.replay import ReplayedRequestError, SignatureLedger
@@ -47,9 +47,8 @@ metrics = Metrics()
 app = APIGatewayHttpResolver()
 sqs = boto3.client("sqs")
 dynamodb = boto3.client("dynamodb")
-status_store = OrderStatusStore(dynamodb, ORDERS_TABLE_NAME)
+records = OrderRecords(dynamodb, ORDERS_TABLE_NAME)
 signatures = SignatureLedger(dynamodb, ORDERS_TABLE_NAME)
-acceptances = AcceptanceLedger(dynamodb, ORDERS_TABLE_NAME)
 
 
 def _raw_body() -> bytes:
@@ -87,23 +86,14 @@ def create_orders() -> Response:
         metrics.add_metric(name="OrdersRejected", unit=MetricUnit.Count, value=1)
         return problem(invalid.status, invalid.title, errors=invalid.errors)
 
-    accepted = accept(
-        orders,
-        ledger=acceptances,
-        sqs=sqs,
-        queue_url=ORDER_QUEUE_URL,
-        status_store=status_store,
-        remaining_time_in_millis=app.lambda_context.get_remaining_time_in_millis(),
-    )
+    accepted = accept(orders, records=records, sqs=sqs, queue_url=ORDER_QUEUE_URL)
     results = [{"orderId": a.order_id, "status": a.outcome.value} for a in accepted]
     metrics.add_metric(
         name="OrdersQueued", unit=MetricUnit.Count, value=sum(a.outcome is Outcome.QUEUED for a in accepted)
     )
-    retry = [a for a in accepted if a.outcome in (Outcome.FAILED, Outcome.IN_PROGRESS)]
-    if len(retry) == len(accepted):
-        # Nothing accepted: 409 while another request holds the same key, else 503. Safe to retry.
-        in_progress = all(a.outcome is Outcome.IN_PROGRESS for a in retry)
-        return problem(409 if in_progress else 503, "Not accepted, retry later", orders=results)
+    retry = [a for a in accepted if a.outcome is Outcome.FAILED]
+    if len(retry) == len(accepted):  # nothing accepted (SQS refused every order): safe to retry
+        return problem(503, "Not accepted, retry later", orders=results)
     body = {"orders": results} if is_batch else results[0]
     # 207: some orders of the batch must be retried, each named with its status.
     status_code = 207 if retry else 202
@@ -114,7 +104,7 @@ def create_orders() -> Response:
 def get_order(orderId: str) -> Response:  # noqa: N803 - the route's path parameter
     if not ORDER_ID.match(orderId):
         return problem(400, "Invalid order id", errors=[{"path": "orderId", "message": "must be a UUID"}])
-    record = status_store.get(orderId.lower())
+    record = records.get(orderId.lower())
     if record is None:
         return problem(404, "Order not found")
     record.pop("order", None)

@@ -5,8 +5,11 @@ min(payload.timeout, time left in the invocation minus a margin) and reports `ti
 instead of being killed. Results leave in SendMessageBatch calls of up to 10 (result data too large for a message
 goes to S3 first and the message points to it: automation_shared.result_payloads); a record
 whose result SQS did not take, or that cannot be read, is reported as a batch item
-failure (never a crashed batch). Idempotent per order and attempt (orderId, retryCount):
-a redelivered record neither runs its task again nor sends its result twice.
+failure (never a crashed batch). Idempotent per order and attempt (orderId, retryCount),
+on the order's record (automation_shared.order_records): a record claims its attempt and
+marks the order processing in one write, and stores its result in one more before sending
+it, so a redelivered record never runs its task again: it sends the stored result (feedback
+acts on a result once). A message of an attempt the order is past is deleted unused.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,8 +27,6 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from worker_tasks.outcome import TaskOutcome
 from worker_tasks.registry import processor_for
@@ -37,7 +37,7 @@ from automation_shared.batched_sender import BatchedSender
 from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage, ResultStatus
 from automation_shared.http_client import ExternalCallError
 from automation_shared.messages import result_message
-from automation_shared.order_status import OrderState, OrderStatusStore
+from automation_shared.order_records import ClaimOutcome, OrderRecords
 from automation_shared.task_budget import WORKER_MARGIN_SECONDS
 
 RESULT_QUEUE_URL = os.environ["RESULT_QUEUE_URL"]
@@ -59,14 +59,7 @@ executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="task")
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 sqs = boto3.client("sqs")
 dynamodb = boto3.client("dynamodb")
-status_store = OrderStatusStore(dynamodb, ORDERS_TABLE_NAME)
-persistence = DynamoDBPersistenceLayer(
-    table_name=ORDERS_TABLE_NAME, key_attr="id", expiry_attr="expiration", boto3_client=dynamodb
-)
-persistence.configure(
-    IdempotencyConfig(event_key_jmespath="[orderId, retryCount]", expires_after_seconds=7 * 24 * 3600),
-    key_prefix="worker#attempt",
-)
+records = OrderRecords(dynamodb, ORDERS_TABLE_NAME)
 
 
 class ResultNotSentError(Exception):
@@ -75,10 +68,6 @@ class ResultNotSentError(Exception):
 
 class AttemptInProgressError(Exception):
     """Another invocation is running this attempt now; the record is retried later."""
-
-
-class AttemptCancelledError(Exception):
-    """Recorded with the claim it releases: the attempt never ran (no time left)."""
 
 
 @functools.cache
@@ -115,130 +104,89 @@ async def _bounded_task(order: OrderMessage) -> TaskOutcome:
         return TaskOutcome(ResultStatus.TIMEOUT, f"task exceeded its {budget:.0f} s bound")
 
 
-def _attempt_key(order: OrderMessage) -> dict[str, object]:
-    """The idempotency key's data: one record per order and attempt."""
-    return {"orderId": order.orderId, "retryCount": order.retryCount or 0}
-
-
 # The DynamoDB calls of a record run in worker threads (blocking I/O); calls that follow
 # each other are made in one hop, since each hop costs a thread handoff per record.
 
 
-def _save_result(order: OrderMessage, result: ResultMessage, *, sent: bool) -> None:
-    stored = {"result": result.model_dump(mode="json", exclude_none=True), "sent": sent}
-    persistence.save_success(_attempt_key(order), stored)
-
-
-def _build_and_save_result(
-    order: OrderMessage, record: SQSRecord, outcome: TaskOutcome, started_ms: float, finished_ms: float
-) -> ResultMessage:
-    """The attempt's result, stored before it is sent, so a failed send is retried without
-    running the task again. In one thread hop: building it may put large data in S3."""
-    result = build_result(
-        order,
-        outcome,
-        started_ms=started_ms,
-        finished_ms=finished_ms,
-        sent_ms=float(record.attributes.sent_timestamp),
-        first_received_ms=float(record.attributes.approximate_first_receive_timestamp),
-        memory_mb=MEMORY_MB,
-        node=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
-        store_data=functools.partial(_store_data, order),
-    )
-    _save_result(order, result, sent=False)
-    return result
-
-
-def _start_attempt(order: OrderMessage, millis_left: int) -> None:
-    """Claims the attempt (raises IdempotencyItemAlreadyExistsError if taken), then marks the
-    order processing, writing its whole status record (an order sent straight to the queue
-    has none yet, and feedback requeues from it)."""
-    persistence.save_inprogress(_attempt_key(order), millis_left)
-    status_store.record_processing(order)
-
-
-def _finish_attempt(order: OrderMessage, result: ResultMessage) -> None:
-    """After SQS took the result: the attempt is stored as sent and the order's status is final."""
-    _save_result(order, result, sent=True)
-    state = OrderState.SUCCEEDED if result.status in (ResultStatus.SUCCESS, ResultStatus.PARTIAL) else OrderState.FAILED
-    # Only over `processing`: the result is on the queue already, and feedback may have acted
-    # on it (archived, notified, requeued...) before this call: its state must stand.
-    status_store.transition(
-        order.orderId, state, only_from=(OrderState.PROCESSING,), lastResultStatus=result.status.value
-    )
-
-
-@dataclass
-class Attempt:
-    result: ResultMessage
-    sent_before: bool = False  # a redelivery of an attempt whose result went out already
-    claimed: bool = True  # False for one cancelled before it was claimed (nothing to finish)
-
-
-def _cancelled(order: OrderMessage, record: SQSRecord) -> ResultMessage:
-    """The result of an attempt never started, made from the message alone (its times are
-    the message's first receive), so a redelivery of the same message yields the same result
-    and feedback acts on it once: it is not stored like a result of a task that ran."""
+def _result(order: OrderMessage, record: SQSRecord, outcome: TaskOutcome, started_ms: float) -> ResultMessage:
     first_received_ms = float(record.attributes.approximate_first_receive_timestamp)
+    cancelled = outcome.status is ResultStatus.CANCELLED
     return build_result(
         order,
-        TaskOutcome(ResultStatus.CANCELLED, "not started: no time left in this invocation"),
-        started_ms=first_received_ms,
-        finished_ms=first_received_ms,
+        outcome,
+        started_ms=first_received_ms if cancelled else started_ms,
+        finished_ms=first_received_ms if cancelled else time.time() * 1000,
         sent_ms=float(record.attributes.sent_timestamp),
         first_received_ms=first_received_ms,
         memory_mb=MEMORY_MB,
         node=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
         store_data=functools.partial(_store_data, order),
-        at=datetime.fromtimestamp(first_received_ms / 1000, UTC),
+        # A cancelled attempt's result is made from the message alone (its times are the
+        # message's first receive): it is not stored, and a redelivery of the same message
+        # yields the same result, which feedback then acts on once.
+        at=datetime.fromtimestamp(first_received_ms / 1000, UTC) if cancelled else None,
     )
 
 
-def _release_attempt(order: OrderMessage) -> None:
-    """The attempt was claimed but never run (time ran out): its claim goes, so the order
-    feedback requeues for it (same retryCount) runs it."""
-    persistence.delete_record(_attempt_key(order), AttemptCancelledError(order.orderId))
+def _cancelled(order: OrderMessage, record: SQSRecord) -> ResultMessage:
+    return _result(order, record, TaskOutcome(ResultStatus.CANCELLED, "not started: no time left"), 0.0)
 
 
-async def _attempt(order: OrderMessage, record: SQSRecord) -> Attempt:
-    """The attempt's result: the task runs only the first time; a `cancelled` one is never
-    stored, so it takes no attempt from the order."""
+def _build_and_store_result(
+    order: OrderMessage, record: SQSRecord, outcome: TaskOutcome, started_ms: float
+) -> ResultMessage:
+    """The attempt's result, stored before it is sent, so a failed send is retried without
+    running the task again (an earlier invocation's, if it stored one first). In one thread
+    hop: building it may put large data in S3."""
+    result = _result(order, record, outcome, started_ms)
+    stored = records.store_result(order.orderId, order.retryCount or 0, result.to_json())
+    return ResultMessage.model_validate_json(stored)
+
+
+def _stored(order: OrderMessage) -> ResultMessage | None:
+    stored = records.stored_result(order.orderId, order.retryCount or 0)
+    return ResultMessage.model_validate_json(stored) if stored else None
+
+
+async def _attempt(order: OrderMessage, record: SQSRecord) -> ResultMessage | None:
+    """The attempt's result to send, or None when there is nothing to do (the order has
+    moved on). The task runs only the first time; a cancelled attempt is never stored, so it
+    takes no attempt from the order."""
     if batch_invocation.work_deadline(WORKER_MARGIN_SECONDS) <= time.monotonic():
-        return Attempt(_cancelled(order, record), claimed=False)
-    try:
-        await asyncio.to_thread(_start_attempt, order, batch_invocation.millis_left())
-    except IdempotencyItemAlreadyExistsError as exists:
-        earlier = exists.old_data_record or await asyncio.to_thread(persistence.get_record, _attempt_key(order))
-        if earlier is None or earlier.status != "COMPLETED":
-            raise AttemptInProgressError(order.orderId) from exists
-        stored = earlier.response_json_as_dict()
-        return Attempt(ResultMessage.model_validate(stored["result"]), sent_before=bool(stored.get("sent")))
-
+        return _cancelled(order, record)  # not claimed: the order feedback requeues runs it
+    claim = await asyncio.to_thread(records.claim_attempt, order, record.message_id, batch_invocation.millis_left())
+    if claim.outcome in (ClaimOutcome.FINISHED, ClaimOutcome.SUPERSEDED, ClaimOutcome.HELD_ELSEWHERE):
+        # The order is past this attempt, or another message of it (a copy a retried request
+        # or requeue sent) holds it: that message sends the result (its redelivery, if its
+        # invocation dies). Nothing to do here; the message is deleted.
+        logger.info("another message of the attempt, or of a later one, does its work", claim=claim.outcome.value)
+        return None
+    if claim.outcome in (ClaimOutcome.IN_PROGRESS, ClaimOutcome.TAKEN_OVER):
+        # Claimed before: if that invocation stored a result, the attempt ran (this message
+        # delivered again, or a holder that ended): send the stored result, never run the task twice.
+        if stored := await asyncio.to_thread(_stored, order):
+            return stored
+        if claim.outcome is ClaimOutcome.IN_PROGRESS:
+            raise AttemptInProgressError(order.orderId)
     started_ms = time.time() * 1000
     outcome = await _bounded_task(order)
-    if outcome.status is ResultStatus.CANCELLED:  # time ran out while claiming
-        await asyncio.to_thread(_release_attempt, order)
-        return Attempt(_cancelled(order, record), claimed=False)
-    finished_ms = time.time() * 1000
-    result = await asyncio.to_thread(_build_and_save_result, order, record, outcome, started_ms, finished_ms)
-    return Attempt(result)
+    if outcome.status is ResultStatus.CANCELLED:  # time ran out while claiming: give the claim back
+        await asyncio.to_thread(records.release_attempt, order, claim)
+        return _cancelled(order, record)
+    return await asyncio.to_thread(_build_and_store_result, order, record, outcome, started_ms)
 
 
 async def _handle(record: SQSRecord, sender: BatchedSender) -> None:
     order = OrderMessage.model_validate_json(record.body)
     # Per record: the records of a batch run as concurrent tasks, each in its own context.
     logger.thread_safe_append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
-    attempt = await _attempt(order, record)
-    if attempt.sent_before:
+    result = await _attempt(order, record)
+    if result is None:
         return
-    message = result_message(attempt.result, message_id=record.message_id, retry_count=order.retryCount or 0)
+    message = result_message(result, message_id=record.message_id, retry_count=order.retryCount or 0)
     if not await sender.send(message):
         raise ResultNotSentError(order.orderId)
-    if attempt.claimed:
-        await asyncio.to_thread(_finish_attempt, order, attempt.result)
-    metrics.add_metric(
-        name=f"Tasks{attempt.result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1
-    )
+    metrics.add_metric(name=f"Tasks{result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1)
 
 
 async def record_handler(record: SQSRecord) -> None:
@@ -246,7 +194,7 @@ async def record_handler(record: SQSRecord) -> None:
     try:
         await _handle(record, sender)
     except Exception as failure:
-        await asyncio.to_thread(dead_letters.record_failed, record, failure, MAX_RECEIVE_COUNT, status_store)
+        await asyncio.to_thread(dead_letters.record_failed, record, failure, MAX_RECEIVE_COUNT, records)
         raise
     finally:
         await sender.release(record.message_id)

@@ -99,23 +99,17 @@ class Flow:
         return invocation
 
     def time_passes(self) -> None:
-        """Every claim a dead invocation may have left has lapsed (Powertools' in-progress
-        records and the webhook's acceptances): what waiting out their leases does."""
-        dynamodb = self.dynamodb
+        """Every claim a dead invocation may have left has lapsed (the worker's claim on an
+        attempt, `claimLease` of the order's record): what waiting out its lease does."""
         table = self.stack.outputs["OrdersTableName"]
-        for page in dynamodb.get_paginator("scan").paginate(
-            TableName=table,
-            FilterExpression="#status = :in_progress OR #state = :accepting",
-            ExpressionAttributeNames={"#status": "status", "#state": "state"},
-            ExpressionAttributeValues={":in_progress": {"S": "INPROGRESS"}, ":accepting": {"S": "accepting"}},
+        for page in self.dynamodb.get_paginator("scan").paginate(
+            TableName=table, FilterExpression="attribute_exists(claimLease)", ProjectionExpression="id"
         ):
             for item in page["Items"]:
-                lease = "leaseUntil" if "leaseUntil" in item else "in_progress_expiration"
-                dynamodb.update_item(
+                self.dynamodb.update_item(
                     TableName=table,
                     Key={"id": item["id"]},
-                    UpdateExpression="SET #lease = :past",
-                    ExpressionAttributeNames={"#lease": lease},
+                    UpdateExpression="SET claimLease = :past",
                     ExpressionAttributeValues={":past": {"N": "1"}},
                 )
 

@@ -13,6 +13,7 @@ import pytest
 from automation_local.cli import main
 from automation_local.local_runtime import LocalRuntime
 from automation_local.sample_orders import WEB_TASK_TYPES, task_parameters
+from automation_local.side_effects import archived_results
 from automation_shared.contracts import TaskType
 
 from .conftest import http, queue_depth, tracker, wait_for, wait_until_final
@@ -38,15 +39,9 @@ def order(task_type: TaskType, url: str | None = None, follow_up: str | None = "
 
 def archived_result(runtime: LocalRuntime, order_id: str) -> dict:
     assert runtime.stack is not None
-    s3 = runtime.emulator.client("s3")
     bucket = runtime.stack.outputs["ArchiveBucketName"]
-    [key] = [
-        item["Key"]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-        for item in page.get("Contents", [])
-        if item["Key"].endswith(f"/{order_id}.json")
-    ]
-    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    [result] = archived_results(runtime.emulator.client("s3"), bucket)[order_id]
+    return result
 
 
 def test_a_signed_order_goes_through_webhook_worker_feedback_and_one_requeue(runtime: LocalRuntime) -> None:

@@ -14,11 +14,12 @@ from aws_lambda_powertools.utilities import parameters
 
 from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack
+from automation_local.side_effects import archived_results
 from automation_local.standins import PerplexityStandIn, TelegramStandIn
 from automation_shared import result_payloads
 from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage
 from automation_shared.messages import OutgoingMessage, result_message
-from automation_shared.order_status import OrderState, OrderStatusStore
+from automation_shared.order_records import OrderRecords
 from tests.functions.handlers import context_for
 from tests.functions.queues import Queue, counted_batches, refused_entries
 
@@ -47,8 +48,8 @@ def alerts(emulator: Emulator, local_stack: LocalStack) -> Iterator[Queue]:
 
 
 @pytest.fixture
-def status_store(emulator: Emulator, local_stack: LocalStack) -> OrderStatusStore:
-    return OrderStatusStore(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+def records(emulator: Emulator, local_stack: LocalStack) -> OrderRecords:
+    return OrderRecords(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
 
 
 def make_result(action: str | None = "archive", status: str = "success", **fields: Any) -> ResultMessage:
@@ -74,7 +75,7 @@ def with_data_in_s3(result: ResultMessage, pointer: PayloadS3Pointer) -> ResultM
     )
 
 
-def queued_order(status_store: OrderStatusStore, order_id: str, **fields: Any) -> OrderMessage:
+def queued_order(records: OrderRecords, order_id: str, **fields: Any) -> OrderMessage:
     """The order as the webhook recorded it in its status record."""
     order = OrderMessage.model_validate(
         {
@@ -86,8 +87,12 @@ def queued_order(status_store: OrderStatusStore, order_id: str, **fields: Any) -
             **fields,
         }
     )
-    status_store.record_queued(order)
+    records.record_accepted(order)
     return order
+
+
+def archived_of(emulator: Emulator, local_stack: LocalStack, order_id: str) -> list[dict[str, Any]]:
+    return archived_results(emulator.client("s3"), local_stack.outputs["ArchiveBucketName"]).get(order_id, [])
 
 
 def deliver(feedback: Any, queues: dict[str, Queue], results: list[ResultMessage]) -> tuple[dict[str, Any], set[str]]:
@@ -98,19 +103,34 @@ def deliver(feedback: Any, queues: dict[str, Queue], results: list[ResultMessage
 
 
 def test_archive_writes_the_result_under_its_hour_partition(
-    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     result = make_result("archive")
-    queued_order(status_store, result.orderId)
+    queued_order(records, result.orderId)
     assert deliver(feedback, queues, [result])[1] == set()
-    key = f"year=2026/month=11/day=25/hour=09/{result.orderId}.json"
-    stored = emulator.client("s3").get_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)
-    assert ResultMessage.model_validate_json(stored["Body"].read()) == result
-    assert (status_store.get(result.orderId) or {})["status"] == "archived"
+    [archived] = archived_of(emulator, local_stack, result.orderId)
+    assert archived.pop("archiveKey").startswith("year=2026/month=11/day=25/hour=09/")
+    assert ResultMessage.model_validate(archived) == result
+    assert (records.get(result.orderId) or {})["status"] == "archived"
+
+
+def test_the_results_a_batch_archives_share_one_object_per_hour(
+    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue]
+) -> None:
+    # GIVEN five results of one hour and two of the next, in one batch
+    results = [make_result("archive") for _ in range(5)]
+    later = datetime(2026, 11, 25, 10, 5, tzinfo=UTC).isoformat()
+    results += [make_result("archive", timestamp=later) for _ in range(2)]
+    # WHEN feedback archives them
+    assert deliver(feedback, queues, results)[1] == set()
+    # THEN they are in two objects (JSON Lines), one per hour partition: two S3 PUTs, not seven
+    keys = {archived_of(emulator, local_stack, r.orderId)[0]["archiveKey"] for r in results}
+    assert len(keys) == 2
+    assert sorted(k.split("/hour=")[1][:2] for k in keys) == ["09", "10"]
 
 
 def test_archive_of_a_result_whose_data_is_in_s3_stores_the_full_data(
-    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     # GIVEN a result whose 300 KB of data the worker put in S3, the message pointing to it
     bucket = local_stack.outputs["ArchiveBucketName"]
@@ -120,16 +140,15 @@ def test_archive_of_a_result_whose_data_is_in_s3_stores_the_full_data(
         emulator.client("s3"), bucket, result_payloads.payload_key(order_id, 0), result_payloads.data_bytes(data)
     )
     result = with_data_in_s3(make_result("archive", orderId=order_id), pointer)
-    queued_order(status_store, order_id)
+    queued_order(records, order_id)
     # WHEN feedback archives it
     assert deliver(feedback, queues, [result])[1] == set()
     # THEN the archive holds the result with its whole data in place, and no pointer
-    key = f"year=2026/month=11/day=25/hour=09/{order_id}.json"
-    archived = json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    [archived] = archived_of(emulator, local_stack, order_id)
     assert archived["result"]["data"] == data
     assert "dataPointer" not in archived["result"]
     assert archived["result"]["summary"] == result.result.summary
-    assert (status_store.get(order_id) or {})["status"] == "archived"
+    assert (records.get(order_id) or {})["status"] == "archived"
 
 
 def test_a_result_whose_data_is_gone_from_s3_is_reported_not_archived_empty(
@@ -152,8 +171,7 @@ def test_a_result_without_an_action_is_archived(
 ) -> None:
     result = make_result(None)
     assert deliver(feedback, queues, [result])[1] == set()
-    key = f"year=2026/month=11/day=25/hour=09/{result.orderId}.json"
-    emulator.client("s3").head_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)
+    assert len(archived_of(emulator, local_stack, result.orderId)) == 1
 
 
 def test_notify_sends_the_summary_to_the_users_telegram_chat(
@@ -175,8 +193,7 @@ def test_notify_for_a_user_without_a_chat_archives_instead(
     before = len(telegram.requests)
     assert deliver(feedback, queues, [result])[1] == set()
     assert len(telegram.requests) == before
-    key = f"year=2026/month=11/day=25/hour=09/{result.orderId}.json"
-    emulator.client("s3").head_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)
+    assert len(archived_of(emulator, local_stack, result.orderId)) == 1
 
 
 def test_notify_before_the_operator_created_the_chat_map_archives_instead(
@@ -199,8 +216,7 @@ def test_notify_before_the_operator_created_the_chat_map_archives_instead(
     # THEN nothing is sent and the result is archived, not failed
     assert failed == set()
     assert len(telegram.requests) == before
-    key = f"year=2026/month=11/day=25/hour=09/{result.orderId}.json"
-    emulator.client("s3").head_object(Bucket=local_stack.outputs["ArchiveBucketName"], Key=key)
+    assert len(archived_of(emulator, local_stack, result.orderId)) == 1
 
 
 def test_enhance_asks_perplexity_then_notifies_with_its_answer(
@@ -214,30 +230,30 @@ def test_enhance_asks_perplexity_then_notifies_with_its_answer(
 
 
 def test_requeue_sends_the_order_again_one_attempt_later(
-    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+    feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     result = make_result("requeue", status="failure")
-    original = queued_order(status_store, result.orderId, retryCount=1, correlationId="trace-1")
+    original = queued_order(records, result.orderId, retryCount=1, correlationId="trace-1")
     assert deliver(feedback, queues, [result])[1] == set()
     [message] = queues["order"].drain()
     requeued = OrderMessage.model_validate_json(message["Body"])
     assert requeued.retryCount == 2
     assert requeued.model_copy(update={"retryCount": 1}) == original
     assert message["MessageAttributes"]["CorrelationId"]["StringValue"] == "trace-1"
-    record = status_store.get(result.orderId) or {}
+    record = records.get(result.orderId) or {}
     assert record["status"] == "requeued" and record["retryCount"] == 2
 
 
 def test_requeue_with_retries_spent_escalates_to_the_alert_topic(
-    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore, alerts: Queue
+    feedback: Any, queues: dict[str, Queue], records: OrderRecords, alerts: Queue
 ) -> None:
     result = make_result("requeue", status="timeout")
-    queued_order(status_store, result.orderId, retryCount=3)
+    queued_order(records, result.orderId, retryCount=3)
     assert deliver(feedback, queues, [result])[1] == set()
     assert queues["order"].drain() == []
     [alert] = alerts.receive(1)
     assert result.orderId in json.loads(alert["Body"])["Message"]
-    assert (status_store.get(result.orderId) or {})["status"] == "escalated"
+    assert (records.get(result.orderId) or {})["status"] == "escalated"
 
 
 def test_escalate_publishes_the_result_to_the_alert_topic(
@@ -268,18 +284,20 @@ def test_an_escalation_too_large_for_sns_is_published_without_its_data(
 
 
 def test_requeues_of_a_batch_leave_in_one_send_message_batch(
-    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+    feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     results = [make_result("requeue", status="failure") for _ in range(5)]
     for result in results:
-        queued_order(status_store, result.orderId)
+        queued_order(records, result.orderId)
     with counted_batches(feedback.sqs) as calls:
         assert deliver(feedback, queues, results)[1] == set()
     assert calls == [5]
     assert len(queues["order"].drain()) == 5
 
 
-def test_each_records_log_lines_carry_its_own_order_id(feedback: Any, queues: dict[str, Queue]) -> None:
+def test_each_records_log_lines_carry_its_own_order_id(
+    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue]
+) -> None:
     # GIVEN a batch of archive results handled concurrently, feedback's log read as CloudWatch would
     results = [make_result("archive") for _ in range(5)]
     log = io.StringIO()
@@ -290,11 +308,12 @@ def test_each_records_log_lines_carry_its_own_order_id(feedback: Any, queues: di
         assert deliver(feedback, queues, results)[1] == set()
     finally:
         handler.setStream(previous)
-    # THEN every "result archived" line names the order whose result it archived
+    # THEN every "result archived" line names an order whose result it archived, each once
     lines = [json.loads(line) for line in log.getvalue().splitlines()]
     archived = [line for line in lines if line.get("message") == "result archived"]
-    assert len(archived) == 5
-    assert all(line["key"].endswith(f"/{line['order_id']}.json") for line in archived)
+    assert sorted(line["order_id"] for line in archived) == sorted(r.orderId for r in results)
+    for line in archived:
+        assert archived_of(emulator, local_stack, line["order_id"])[0]["archiveKey"] == line["key"]
 
 
 def test_a_result_arriving_twice_is_acted_on_once(
@@ -308,29 +327,28 @@ def test_a_result_arriving_twice_is_acted_on_once(
     assert len(telegram.requests) == before + 1
 
 
-def test_a_redelivered_result_sets_the_status_an_ended_invocation_did_not(
-    feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn, status_store: OrderStatusStore
+def test_a_result_for_an_order_that_has_ended_is_not_acted_on(
+    feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn, records: OrderRecords
 ) -> None:
-    # GIVEN a result acted on (notified) whose invocation ended before setting the status
+    # GIVEN an order notified by its result
     result = make_result("notify")
-    queued_order(status_store, result.orderId)
-    event, failed = deliver(feedback, queues, [result])
-    assert failed == set()
-    status_store.transition(result.orderId, OrderState.SUCCEEDED)
+    queued_order(records, result.orderId)
+    assert deliver(feedback, queues, [result])[1] == set()
     before = len(telegram.requests)
-    # WHEN the same record is delivered again
-    again = feedback.lambda_handler(event, context_for("feedback"))
-    # THEN the order is final again, without a second notification
-    assert again["batchItemFailures"] == []
-    assert (status_store.get(result.orderId) or {})["status"] == "notified"
+    # WHEN another result of it arrives (a cancelled attempt's, asking for a requeue)
+    late = make_result("requeue", status="cancelled", orderId=result.orderId)
+    assert deliver(feedback, queues, [late])[1] == set()
+    # THEN nothing is requeued or sent, and the order stays notified
+    assert queues["order"].drain() == []
     assert len(telegram.requests) == before
+    assert (records.get(result.orderId) or {})["status"] == "notified"
 
 
 def test_a_refused_requeue_is_reported_and_done_on_redelivery(
-    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+    feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     result = make_result("requeue", status="failure")
-    queued_order(status_store, result.orderId)
+    queued_order(records, result.orderId)
     with refused_entries(feedback.sqs, lambda _, __: True):
         event, failed = deliver(feedback, queues, [result])
     assert failed == {event["Records"][0]["messageId"]}

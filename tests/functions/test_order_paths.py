@@ -20,7 +20,7 @@ from automation_local.local_stack import LocalStack
 from automation_local.standins import Reply, TargetSite
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import order_message, result_message
-from automation_shared.order_status import OrderStatusStore, status_key
+from automation_shared.order_records import OrderRecords, OrderState, record_key
 from tests.functions.handlers import context_for
 from tests.functions.queues import Queue
 
@@ -45,8 +45,8 @@ def queues(emulator: Emulator, local_stack: LocalStack) -> dict[str, Queue]:
 
 
 @pytest.fixture
-def status_store(emulator: Emulator, local_stack: LocalStack) -> OrderStatusStore:
-    return OrderStatusStore(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+def records(emulator: Emulator, local_stack: LocalStack) -> OrderRecords:
+    return OrderRecords(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
 
 
 def text_order(**fields: Any) -> OrderMessage:
@@ -68,11 +68,11 @@ def invoke(handler: Any, function: str, event: dict[str, Any], timeout_seconds: 
 
 
 def test_a_cancelled_attempt_runs_when_feedback_requeues_it(
-    worker: Any, feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+    worker: Any, feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     # GIVEN an order accepted by the webhook, in the order queue
     order = text_order()
-    status_store.record_queued(order)
+    records.record_accepted(order)
     queues["order"].send([order_message(order)])
     # WHEN the worker gets it in an invocation with no time left
     assert invoke(worker, "worker", queues["order"].receive_event(1), timeout_seconds=0) == set()
@@ -89,7 +89,7 @@ def test_a_cancelled_attempt_runs_when_feedback_requeues_it(
     # THEN the task ran: its success result is on the result queue, and the order is not stuck
     [message] = queues["result"].drain()
     assert ResultMessage.model_validate_json(message["Body"]).status.value == "success"
-    assert (status_store.get(order.orderId) or {})["status"] == "succeeded"
+    assert (records.get(order.orderId) or {})["status"] == "processing"  # until feedback acts on the result
 
 
 def test_an_order_sent_straight_to_the_queue_is_retried_like_a_webhook_order(
@@ -99,7 +99,7 @@ def test_an_order_sent_straight_to_the_queue_is_retried_like_a_webhook_order(
     feedback: Any,
     site: TargetSite,
     queues: dict[str, Queue],
-    status_store: OrderStatusStore,
+    records: OrderRecords,
 ) -> None:
     # GIVEN an order another repository sent straight to the order queue (no status record),
     # whose first attempt fails
@@ -121,21 +121,21 @@ def test_an_order_sent_straight_to_the_queue_is_retried_like_a_webhook_order(
     assert OrderMessage.model_validate_json(retry["Body"]).retryCount == 1
     # AND its status record has every field and the TTL of a webhook order's
     item = emulator.client("dynamodb").get_item(
-        TableName=local_stack.outputs["OrdersTableName"], Key={"id": {"S": status_key(order.orderId)}}
+        TableName=local_stack.outputs["OrdersTableName"], Key={"id": {"S": record_key(order.orderId)}}
     )["Item"]
     assert {"orderId", "taskType", "userId", "retryCount", "order", "createdAt", "updatedAt", "expiration"} <= set(item)
-    record = status_store.get(order.orderId) or {}
+    record = records.get(order.orderId) or {}
     assert record["status"] == "requeued" and record["userId"] == "user-7"
-    assert [h["status"] for h in record["history"]] == ["processing", "failed", "requeued"]
+    assert [h["status"] for h in record["history"]] == ["processing", "requeued"]
 
 
 def test_a_result_of_an_attempt_requeued_already_is_not_requeued_again(
-    feedback: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+    feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     # GIVEN an order whose attempt 0 failed and was requeued as attempt 1 (its status holds attempt 1)
     order = text_order()
-    status_store.record_queued(order)
-    status_store.record_requeued(order.model_copy(update={"retryCount": 1}))
+    records.record_accepted(order)
+    records.record_act(order.orderId, "attempt-0", OrderState.REQUEUED, order.model_copy(update={"retryCount": 1}))
     failure = ResultMessage.model_validate(
         {
             "orderId": order.orderId,
@@ -153,15 +153,15 @@ def test_a_result_of_an_attempt_requeued_already_is_not_requeued_again(
     assert invoke(feedback, "feedback", queues["result"].receive_event(1)) == set()
     # THEN nothing is requeued: attempt 1 is the order's next attempt already
     assert queues["order"].drain() == []
-    assert (status_store.get(order.orderId) or {})["retryCount"] == 1
+    assert (records.get(order.orderId) or {})["retryCount"] == 1
 
 
 def test_a_record_failing_on_its_last_receive_marks_its_order_dead_lettered(
-    emulator: Emulator, local_stack: LocalStack, worker: Any, queues: dict[str, Queue], status_store: OrderStatusStore
+    emulator: Emulator, local_stack: LocalStack, worker: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     # GIVEN an order the contract refuses (no payload object), with its status record
     order = text_order()
-    status_store.record_queued(order)
+    records.record_accepted(order)
     body = json.dumps({**json.loads(order.to_json()), "payload": "not an object"})
     queues["order"].send_raw(body)
     sqs = emulator.client("sqs")
@@ -170,7 +170,7 @@ def test_a_record_failing_on_its_last_receive_marks_its_order_dead_lettered(
         event = queues["order"].receive_event(1)
         assert event["Records"][0]["attributes"]["ApproximateReceiveCount"] == str(receive)
         assert invoke(worker, "worker", event) == {event["Records"][0]["messageId"]}
-        status = (status_store.get(order.orderId) or {})["status"]
+        status = (records.get(order.orderId) or {})["status"]
         # THEN only the last failure marks it dead-lettered (the queue moves it to the DLQ next)
         assert status == ("dead-lettered" if receive == 3 else "queued")
         sqs.change_message_visibility(

@@ -17,6 +17,8 @@ from automation_local.emulator import Emulator
 from automation_local.http_events import http_api_event
 from automation_local.local_stack import LocalStack
 from automation_shared.contracts import OrderMessage
+from automation_shared.messages import order_message
+from automation_shared.order_records import order_id_for
 from automation_shared.task_budget import longest_task_seconds
 from tests.functions.queues import Queue, counted_batches, refused_entries
 from tests.functions.webhook_client import WebhookClient, fresh_signed_headers
@@ -197,41 +199,38 @@ def test_a_partly_refused_batch_names_exactly_the_orders_to_retry(
     assert len(order_queue()) == 1
 
 
-def test_a_retry_after_an_acceptance_that_never_answered_keeps_its_order_id(
-    webhook_client: WebhookClient, webhook_module: Any, order_queue: Callable[[], list[Any]]
+def test_a_retry_after_a_request_that_died_before_answering_names_the_same_order(
+    emulator: Emulator, local_stack: LocalStack, webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
 ) -> None:
-    # GIVEN an acceptance that claimed a deduplicationId and then died (its lease has passed)
+    # GIVEN a request whose order (a deduplicationId, no orderId) was sent, and which then
+    # died before writing its record and answering
     dedup = f"d-{uuid.uuid4()}"
-    died = OrderMessage.model_validate(
-        {**new_order(deduplicationId=dedup), "orderId": str(uuid.uuid4()), "timestamp": "2026-12-01T10:00:00Z"}
+    order_id = order_id_for(dedup)
+    first_copy = OrderMessage.model_validate(
+        {**new_order(deduplicationId=dedup), "orderId": order_id, "timestamp": "2026-12-01T10:00:00Z"}
     )
-    assert type(webhook_module.acceptances.claim(died, 0)).__name__ == "Claim"
-    # WHEN the client retries the order without an orderId
+    Queue(emulator, local_stack.outputs["OrderQueueUrl"]).send([order_message(first_copy)])
+    # WHEN the client retries it
     retried = webhook_client.post(new_order(deduplicationId=dedup))
-    # THEN it is queued once, under the order id the first acceptance gave it, not a new one
-    assert retried.status == 202 and retried.json == {"orderId": died.orderId, "status": "queued"}
-    assert [json.loads(m["Body"])["orderId"] for m in order_queue()] == [died.orderId]
-    # AND later requests with the key are duplicates of it
-    assert webhook_client.post(new_order(deduplicationId=dedup)).json == {
-        "orderId": died.orderId,
-        "status": "duplicate",
-    }
-
-
-def test_an_acceptance_under_way_is_a_409_for_a_concurrent_request(
-    webhook_client: WebhookClient, webhook_module: Any, order_queue: Callable[[], list[Any]]
-) -> None:
-    # GIVEN another request holds the claim on a deduplicationId (its lease runs)
-    dedup = f"d-{uuid.uuid4()}"
-    holder = OrderMessage.model_validate(
-        {**new_order(deduplicationId=dedup), "orderId": str(uuid.uuid4()), "timestamp": "2026-12-01T10:00:00Z"}
-    )
-    assert type(webhook_module.acceptances.claim(holder, 60_000)).__name__ == "Claim"
-    # WHEN a request with the same key arrives
-    reply = webhook_client.post(new_order(deduplicationId=dedup))
-    # THEN it is told to retry later, and nothing is sent
-    assert reply.status == 409 and reply.json["orders"] == [{"orderId": holder.orderId, "status": "in-progress"}]
+    # THEN it is queued under the same order id: two copies of one order (the worker runs it once)
+    assert retried.status == 202 and retried.json == {"orderId": order_id, "status": "queued"}
+    assert [json.loads(m["Body"])["orderId"] for m in order_queue()] == [order_id, order_id]
+    # AND from now on requests with the key are duplicates of it, sending nothing
+    assert webhook_client.post(new_order(deduplicationId=dedup)).json == {"orderId": order_id, "status": "duplicate"}
     assert order_queue() == []
+
+
+def test_an_order_with_both_ids_is_named_by_its_deduplication_id(
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN an order sent with its own orderId and a deduplicationId
+    dedup, order_id = f"d-{uuid.uuid4()}", str(uuid.uuid4())
+    assert webhook_client.post(new_order(orderId=order_id, deduplicationId=dedup)).json["orderId"] == order_id
+    # WHEN another order with the same deduplicationId and another orderId arrives
+    again = webhook_client.post(new_order(orderId=str(uuid.uuid4()), deduplicationId=dedup))
+    # THEN it is a duplicate of the first
+    assert again.json == {"orderId": order_id, "status": "duplicate"}
+    assert len(order_queue()) == 1
 
 
 # ------------------------------------------------------------------ signatures: once, and for one request

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from automation_local.emulator import Emulator
 from automation_local.local_stack import LocalStack
 from automation_shared.contracts import OrderMessage, ResultMessage
-from automation_shared.order_status import OrderStatusStore
+from automation_shared.order_records import OrderRecords
 from tests.functions.handlers import context_for
 from tests.functions.queues import Queue
 from tests.fuzz.example_counts import count_example
@@ -99,8 +99,8 @@ def test_worker_reports_exactly_the_bad_records_and_runs_the_rest(
 
 # ------------------------------------------------------------------ feedback
 @pytest.fixture(scope="module")
-def status_store(emulator: Emulator, local_stack: LocalStack) -> OrderStatusStore:
-    return OrderStatusStore(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+def records(emulator: Emulator, local_stack: LocalStack) -> OrderRecords:
+    return OrderRecords(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
 
 
 FINAL_STATE = {"archive": "archived", None: "archived", "escalate": "escalated"}
@@ -109,7 +109,7 @@ FINAL_STATE = {"archive": "archived", None: "archived", "escalate": "escalated"}
 @given(bodies=record_bodies(results, broken(results, result_mutations, ResultMessage)))
 @example(bodies=HOSTILE_TEXTS)
 def test_feedback_reports_exactly_the_bad_records_and_acts_on_the_rest(
-    feedback: Any, status_store: OrderStatusStore, bodies: list[str]
+    feedback: Any, records: OrderRecords, bodies: list[str]
 ) -> None:
     count_example("feedback: mixed batch")
     # GIVEN a batch of valid results (archive or escalate) mixed with bad records
@@ -121,4 +121,4 @@ def test_feedback_reports_exactly_the_bad_records_and_acts_on_the_rest(
     assert failures == bad
     for result in valid.values():
         action = result.followUpAction.value if result.followUpAction else None
-        assert (status_store.get(result.orderId) or {}).get("status") == FINAL_STATE[action], result
+        assert (records.get(result.orderId) or {}).get("status") == FINAL_STATE[action], result

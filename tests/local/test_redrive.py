@@ -17,7 +17,7 @@ import pytest
 from automation_local.emulator import Emulator
 from automation_local.redrive import JOURNAL_KEEP_SECONDS, redrive, set_back_redriven
 from automation_shared.contracts import OrderMessage
-from automation_shared.order_status import OrderStatusStore
+from automation_shared.order_records import OrderRecords
 
 # The emulator answers StartMessageMoveTask with a 500, which botocore would retry with backoff.
 ONE_ATTEMPT = {"mode": "standard", "max_attempts": 1}
@@ -228,7 +228,7 @@ def test_a_redriven_order_gets_back_the_status_it_had_before_it_was_dead_lettere
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    statuses = OrderStatusStore(dynamodb, table)
+    statuses = OrderRecords(dynamodb, table)
     order = OrderMessage.model_validate(
         {
             "orderId": str(uuid.uuid4()),
@@ -238,8 +238,8 @@ def test_a_redriven_order_gets_back_the_status_it_had_before_it_was_dead_lettere
             "timestamp": datetime.now(UTC).isoformat(),
         }
     )
-    statuses.record_queued(order)
-    statuses.record_processing(order)
+    statuses.record_accepted(order)
+    statuses.claim_attempt(order, "message-1", 1000)
     statuses.mark_dead_lettered(order.orderId)
     source, dead_letter = _queues(emulator)
     _fill(emulator, dead_letter, [order.to_json(), "not an order"])

@@ -20,8 +20,10 @@ ROLES = ("WebhookRole", "WorkerRole", "FeedbackRole")
 
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-# Powertools Idempotency (reserve, read, complete, clear) and the order status records.
-TABLE_READ_WRITE = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+# The order records (automation_shared/order_records.py): each function only what its steps do.
+WEBHOOK_TABLE = {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"}  # sent before? record, GET
+WORKER_TABLE = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}  # claim, stored result
+FEEDBACK_TABLE = {"dynamodb:GetItem", "dynamodb:UpdateItem"}  # read, then record the act
 # What an SQS event source mapping polls with, through the consuming function's role.
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 # A producer to a KMS-encrypted queue (or topic, or SSE-KMS bucket) needs both; a consumer
@@ -42,7 +44,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "OrderQueue": {"sqs:SendMessage"},
         "EncryptionKey": KEY_USE,  # send orders; read the webhook secret
         "WebhookSecret": READ_SECRET,
-        "OrdersTable": TABLE_READ_WRITE,  # acceptance clears a refused order's records
+        "OrdersTable": WEBHOOK_TABLE,
         "WebhookLogGroup": LOGS,
         "*": TRACING,
     },
@@ -55,7 +57,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "ArchiveBucket/payloads/*": {"s3:PutObject"},  # result data too large for its message
         PERPLEXITY_KEY: READ_SECRET,  # perplexity-summary
         LINKEDIN_TOKEN: READ_SECRET,  # scheduled-linkedin
-        "OrdersTable": TABLE_READ_WRITE,  # DeleteItem: gives back the claim of a cancelled attempt
+        "OrdersTable": WORKER_TABLE,
         "WorkerLogGroup": LOGS,
         "*": TRACING,
     },
@@ -69,7 +71,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         TELEGRAM_TOKEN: READ_SECRET,  # notify
         PERPLEXITY_KEY: READ_SECRET,  # enhance
         TELEGRAM_CHATS: {"ssm:GetParameter"},  # notify: chat per user
-        "OrdersTable": TABLE_READ_WRITE,  # clears its reservation when an action fails
+        "OrdersTable": FEEDBACK_TABLE,
         "FeedbackLogGroup": LOGS,
         "*": TRACING,
     },

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from .order_status import OrderStatusStore
+from .order_records import OrderRecords
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -35,9 +35,7 @@ def on_last_receive(record: SQSRecord, max_receive_count: int) -> bool:
     return int(record.attributes.approximate_receive_count) >= max_receive_count
 
 
-def record_failed(
-    record: SQSRecord, failure: Exception, max_receive_count: int, status_store: OrderStatusStore
-) -> None:
+def record_failed(record: SQSRecord, failure: Exception, max_receive_count: int, records: OrderRecords) -> None:
     """What a consumer does with a record it reports as failed (it then re-raises)."""
     last = on_last_receive(record, max_receive_count)
     reason: Any = str(failure)
@@ -53,4 +51,4 @@ def record_failed(
     )
     order_id = order_id_in(record.body) if last else None
     if order_id:
-        status_store.mark_dead_lettered(order_id)
+        records.mark_dead_lettered(order_id)

@@ -1,46 +1,42 @@
-"""Accepting orders exactly once: one acceptance record per deduplication key
-(`deduplicationId`, else `orderId`), one SendMessageBatch for the new orders of a request.
+"""Accepting orders once, keyed on the order's `deduplicationId` (or `orderId`): one
+SendMessageBatch for the new orders of a request, and one write per order, after its send.
 
-For each order: claim its key (a conditional PutItem of `webhook#order#<key>` holding the
-order id, in state `accepting` with a lease of the invocation's remaining time), write its
-status record, send the new orders together, then mark each sent one `sent` (every later
-request with the key is answered `duplicate` with the first order's id). An order SQS
-refused has its lease released, so the client's retry takes it over at once.
+An order without `orderId` gets one: derived from its `deduplicationId` when it has one
+(so every request with that key names the same order), else a new UUIDv4. For each
+request: read which keys have a record already (one BatchGetItem: those orders were sent,
+and are answered `duplicate` with their order id), send the others together, then write
+each sent order's record (automation_shared.order_records). The record exists only once
+its message does, so a key with a record is never sent again.
 
-A claim whose lease has passed without `sent` belongs to an invocation that died between
-claiming and answering (it may or may not have sent): the next request with the key takes
-it over and sends the order again *with the order id of the claim*. The worker runs each
-order attempt once (its idempotency is per `orderId` and `retryCount`), so a second copy
-of the message does nothing.
+A request that dies between its send and its write leaves a message without a record; the
+client's retry (it got no answer) finds no record and sends the order again, under the
+same order id (an order with neither id has nothing to be recognised by: its retry is a
+new order). The worker runs an attempt once whatever number of copies arrives (its claim
+per `orderId` and `retryCount`), so a second copy does nothing.
 
 Why not Powertools Idempotency here: a request carries up to ten orders that must leave in
-one SendMessageBatch, which `@idempotent_function` (one call per key) cannot do; and its
-in-progress record carries no data, so a takeover would give an order sent without
-`orderId` a new id: a second order for the same `deduplicationId`.
+one SendMessageBatch, which `@idempotent_function` (one call per key) cannot do; its
+in-progress record carries no data, so a retry after a crash would give an order sent
+without `orderId` a new id; and its claim, completion and a status record are three writes
+per order where this design needs one (the worker's idempotency does the rest).
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from automation_shared.contracts import OrderMessage
 from automation_shared.messages import order_message
-from automation_shared.order_status import OrderStatusStore
+from automation_shared.order_records import OrderRecords, dedup_key, order_id_for, record_key
 from automation_shared.sqs_batches import send_batches
-
-KEY_PREFIX = "webhook#order#"
-ACCEPTANCE_TTL_SECONDS = 24 * 3600  # how long a deduplicationId (or orderId) is remembered
 
 
 class Outcome(StrEnum):
     QUEUED = "queued"  # sent now
     DUPLICATE = "duplicate"  # sent before: the first order's id is returned
-    IN_PROGRESS = "in-progress"  # the same key is being accepted by another request right now
-    FAILED = "failed"  # SQS refused it: safe to retry (the same order id is kept for the key)
+    FAILED = "failed"  # SQS refused it: nothing recorded, safe to retry (the same key gives the same id)
 
 
 @dataclass
@@ -49,139 +45,41 @@ class Accepted:
     outcome: Outcome
 
 
-@dataclass
-class Claim:
-    """The right to send one order: `order` carries the key's order id."""
-
-    key: str
-    order: OrderMessage
-    lease_until_ms: int
-    fresh: bool  # no earlier request had begun accepting this key
-
-
-def dedup_key(order: OrderMessage) -> str:
-    return order.deduplicationId or order.orderId
+def deduplication_key(order: OrderMessage) -> str:
+    """The record that says whether this order was sent: its deduplicationId's pointer when it
+    was sent with its own orderId as well, else its order record (the deduplicationId then
+    gave it its id)."""
+    if order.deduplicationId and order.orderId != order_id_for(order.deduplicationId):
+        return dedup_key(order.deduplicationId)
+    return record_key(order.orderId)
 
 
-class AcceptanceLedger:
-    """The acceptance records, through a DynamoDB client (boto3 low-level)."""
-
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
-        self._dynamodb = dynamodb
-        self._table = table_name
-
-    def _id(self, key: str) -> dict[str, str]:
-        return {"S": KEY_PREFIX + key}
-
-    def claim(self, order: OrderMessage, lease_millis: int) -> Claim | Accepted:
-        """A claim on the order's key, or the answer for a key taken already."""
-        key = dedup_key(order)
-        now = time.time()
-        lease_until = int(now * 1000) + lease_millis
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item={
-                    "id": self._id(key),
-                    "orderId": {"S": order.orderId},
-                    "state": {"S": "accepting"},
-                    "leaseUntil": {"N": str(lease_until)},
-                    "expiration": {"N": str(int(now) + ACCEPTANCE_TTL_SECONDS)},
-                },
-                # TTL deletes lazily: an expired record counts as absent.
-                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                ExpressionAttributeValues={":now": {"N": str(int(now))}},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-            return Claim(key, order, lease_until, fresh=True)
-        except self._dynamodb.exceptions.ConditionalCheckFailedException as taken:
-            earlier = taken.response.get("Item")
-        if earlier is None:  # gone between the two calls: let the client come back
-            return Accepted(order.orderId, Outcome.IN_PROGRESS)
-        order_id = earlier["orderId"]["S"]
-        if earlier["state"]["S"] == "sent":
-            return Accepted(order_id, Outcome.DUPLICATE)
-        if int(earlier["leaseUntil"]["N"]) > int(now * 1000):
-            return Accepted(order_id, Outcome.IN_PROGRESS)
-        try:  # a takeover: the earlier request's invocation ended without an answer
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key={"id": self._id(key)},
-                UpdateExpression="SET leaseUntil = :lease",
-                ConditionExpression="#state = :accepting AND leaseUntil = :earlier",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":lease": {"N": str(lease_until)},
-                    ":accepting": {"S": "accepting"},
-                    ":earlier": earlier["leaseUntil"],
-                },
-            )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            return Accepted(order_id, Outcome.IN_PROGRESS)  # another request took it over first
-        return Claim(key, order.model_copy(update={"orderId": order_id}), lease_until, fresh=False)
-
-    def mark_sent(self, claim: Claim) -> None:
-        self._dynamodb.update_item(
-            TableName=self._table,
-            Key={"id": self._id(claim.key)},
-            UpdateExpression="SET #state = :sent",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={":sent": {"S": "sent"}},
-        )
-
-    def release(self, claim: Claim) -> None:
-        """SQS refused the order: its lease ends now, so a retry takes the claim over at once."""
-        # Taken over meanwhile (the condition fails): the other request answers for it.
-        with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key={"id": self._id(claim.key)},
-                UpdateExpression="SET leaseUntil = :zero",
-                ConditionExpression="leaseUntil = :ours",
-                ExpressionAttributeValues={":zero": {"N": "0"}, ":ours": {"N": str(claim.lease_until_ms)}},
-            )
-
-
-def accept(
-    orders: list[OrderMessage],
-    *,
-    ledger: AcceptanceLedger,
-    sqs: Any,
-    queue_url: str,
-    status_store: OrderStatusStore,
-    remaining_time_in_millis: int,
-) -> list[Accepted]:
-    results: list[Accepted | None] = [None] * len(orders)
+def accept(orders: list[OrderMessage], *, records: OrderRecords, sqs: Any, queue_url: str) -> list[Accepted]:
+    """`orders` with their order ids assigned (intake.parse_orders)."""
     first_of_key: dict[str, int] = {}
-    claims: dict[int, Claim] = {}
     for index, order in enumerate(orders):
-        key = dedup_key(order)
-        if key in first_of_key:  # the same key twice in one request: one order
+        first_of_key.setdefault(deduplication_key(order), index)  # the same key twice in one request: one order
+    sent_before = records.accepted_before(first_of_key)
+    results: dict[int, Accepted] = {
+        index: Accepted(sent_before[key], Outcome.DUPLICATE)
+        for key, index in first_of_key.items()
+        if key in sent_before
+    }
+    new = [orders[index] for key, index in first_of_key.items() if key not in sent_before]
+    failed = send_batches(sqs, queue_url, [order_message(order) for order in new])
+    for order in new:
+        index = first_of_key[deduplication_key(order)]
+        if order.orderId in failed:
+            results[index] = Accepted(order.orderId, Outcome.FAILED)
             continue
-        first_of_key[key] = index
-        claimed = ledger.claim(order, remaining_time_in_millis)
-        if isinstance(claimed, Accepted):
-            results[index] = claimed
-        else:
-            claims[index] = claimed
-
-    for claim in claims.values():
-        status_store.record_queued(claim.order)
-    failed = send_batches(sqs, queue_url, [order_message(claim.order) for claim in claims.values()])
-    for index, claim in claims.items():
-        if claim.order.orderId in failed:
-            if claim.fresh:  # no message of it exists: no status either
-                status_store.delete(claim.order.orderId)
-            ledger.release(claim)
-            results[index] = Accepted(claim.order.orderId, Outcome.FAILED)
-        else:
-            ledger.mark_sent(claim)
-            results[index] = Accepted(claim.order.orderId, Outcome.QUEUED)
-
+        records.record_accepted(order)
+        if deduplication_key(order) != record_key(order.orderId):
+            records.record_deduplication(str(order.deduplicationId), order.orderId)
+        results[index] = Accepted(order.orderId, Outcome.QUEUED)
+    answers = []
     for index, order in enumerate(orders):
-        if results[index] is None:  # a repeat of a key earlier in this request
-            first = results[first_of_key[dedup_key(order)]]
-            assert first is not None
-            outcome = Outcome.FAILED if first.outcome is Outcome.FAILED else Outcome.DUPLICATE
-            results[index] = Accepted(first.order_id, outcome)
-    return [r for r in results if r is not None]
+        first = results[first_of_key[deduplication_key(order)]]
+        if index != first_of_key[deduplication_key(order)] and first.outcome is Outcome.QUEUED:
+            first = Accepted(first.order_id, Outcome.DUPLICATE)
+        answers.append(first)
+    return answers

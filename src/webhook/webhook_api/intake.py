@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from automation_shared.contracts import OrderMessage
+from automation_shared.order_records import order_id_for
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_ORDERS_PER_REQUEST = 10
@@ -36,9 +37,12 @@ def _path(prefix: str, location: tuple[Any, ...]) -> str:
 
 
 def _with_defaults(raw: dict[str, Any]) -> dict[str, Any]:
-    """The client may leave out orderId (a UUIDv4 is made) and timestamp (now)."""
+    """The client may leave out orderId (derived from its deduplicationId, so each request
+    with it names the same order; else a new UUIDv4) and timestamp (now)."""
     order = dict(raw)
-    order.setdefault("orderId", str(uuid.uuid4()))
+    deduplication_id = order.get("deduplicationId")
+    if "orderId" not in order:
+        order["orderId"] = order_id_for(deduplication_id) if isinstance(deduplication_id, str) else str(uuid.uuid4())
     order.setdefault("timestamp", datetime.now(UTC).isoformat().replace("+00:00", "Z"))
     return order
 

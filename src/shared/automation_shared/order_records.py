@@ -1,0 +1,452 @@
+"""One item per order in the orders table (`order#<orderId>`): its status, read by GET
+/orders/{id}, and the marks that make each step happen once. The worker's stored results
+are items of their own (`result#<orderId>#<retryCount>`).
+
+What the record holds: the order as last sent (`order`, so feedback can requeue it), its
+`status` and `history` (every status with its time), the worker's claim on the attempt it
+runs (`claimAttempt`, `claimLease`: epoch milliseconds), and the results feedback has acted
+on (`acted`: a set of result keys). It expires with the table's TTL attribute.
+
+Why one item and not Powertools Idempotency records beside a status record: each step of
+an order is then one conditional write instead of three (the idempotency record's claim,
+its completion, the status): the webhook writes the record once the order is sent; the
+worker claims an attempt and marks the order processing in one write, and stores the
+attempt's result in one more; feedback records its act and the order's new status in one
+write. Each write's condition is what Powertools' records checked: an attempt is claimed
+only if no invocation holds it (or its lease has passed), a result is acted on only once,
+and a terminal state (notified, archived, escalated) is never replaced. `dead-lettered` is
+not terminal: a redriven message takes the order on again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from .contracts import OrderMessage
+
+RETENTION_SECONDS = 30 * 24 * 3600  # how long an order's record (and its deduplicationId) is kept
+RESULT_RETENTION_SECONDS = 7 * 24 * 3600  # how long the worker keeps an attempt's result
+
+
+class OrderState(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    REQUEUED = "requeued"
+    NOTIFIED = "notified"
+    ESCALATED = "escalated"
+    ARCHIVED = "archived"
+    DEAD_LETTERED = "dead-lettered"
+
+
+# Where an order's flow ends: feedback's acts. Nothing moves an order out of these.
+TERMINAL_STATES = frozenset({OrderState.NOTIFIED, OrderState.ARCHIVED, OrderState.ESCALATED})
+# Final for whoever follows an order: terminal, or waiting in a DLQ for an operator.
+FINAL_STATES = TERMINAL_STATES | {OrderState.DEAD_LETTERED}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _now_millis() -> int:
+    return int(time.time() * 1000)
+
+
+def record_key(order_id: str) -> str:
+    return f"order#{order_id}"
+
+
+def result_key(order_id: str, retry_count: int) -> str:
+    return f"result#{order_id}#{retry_count}"
+
+
+def dedup_key(deduplication_id: str) -> str:
+    return f"dedup#{deduplication_id}"
+
+
+def order_id_for(deduplication_id: str) -> str:
+    """The order id of an order sent with a deduplicationId and no orderId: derived from the
+    deduplicationId (UUIDv4-shaped, as the contract asks), so every request with it, the
+    first one's retries included, names the same order."""
+    digest = hashlib.sha256(f"deduplicationId:{deduplication_id}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def _history(state: OrderState, at: str) -> dict[str, Any]:
+    return {"L": [{"S": f"{state.value} {at}"}]}
+
+
+def _terminal_values() -> dict[str, Any]:
+    return {f":terminal{i}": {"S": s.value} for i, s in enumerate(sorted(TERMINAL_STATES))}
+
+
+NOT_TERMINAL = "(attribute_not_exists(#status) OR NOT (#status IN (:terminal0, :terminal1, :terminal2)))"
+
+
+def _order_fields(order: OrderMessage) -> dict[str, Any]:
+    """The attributes of a record that come from the order itself."""
+    return {
+        "orderId": {"S": order.orderId},
+        "taskType": {"S": order.taskType.value},
+        "userId": {"S": order.userId},
+        "retryCount": {"N": str(order.retryCount or 0)},
+        "order": {"S": order.to_json()},
+    }
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    """A DynamoDB attribute value as JSON (the types these records use)."""
+    if "N" in value:
+        return int(value["N"])
+    if "L" in value:
+        return [_plain(v) for v in value["L"]]
+    if "SS" in value:
+        return sorted(value["SS"])
+    return value["S"]
+
+
+class ClaimOutcome(StrEnum):
+    FRESH = "fresh"  # nobody had run this attempt
+    TAKEN_OVER = "taken-over"  # an invocation claimed it before and its lease has passed: it may have a result
+    IN_PROGRESS = "in-progress"  # an invocation of this very message holds it (a redelivery within its lease)
+    HELD_ELSEWHERE = "held-elsewhere"  # another message of the attempt holds it now: that one sends its result
+    SUPERSEDED = "superseded"  # a later attempt of the order has been claimed: this message is stale
+    FINISHED = "finished"  # the order has reached its end
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: ClaimOutcome
+    lease_until_ms: int = 0
+
+    @property
+    def held(self) -> bool:
+        return self.outcome in (ClaimOutcome.FRESH, ClaimOutcome.TAKEN_OVER)
+
+
+class OrderRecords:
+    """The order records and the worker's stored results, through a DynamoDB client (boto3 low-level)."""
+
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+
+    # ------------------------------------------------------------------ reads
+    def item(self, order_id: str) -> dict[str, Any] | None:
+        """The record as DynamoDB holds it (strongly consistent)."""
+        answer = self._dynamodb.get_item(
+            TableName=self._table, Key={"id": {"S": record_key(order_id)}}, ConsistentRead=True
+        )
+        item: dict[str, Any] | None = answer.get("Item")
+        return item
+
+    def get(self, order_id: str) -> dict[str, Any] | None:
+        """The record as GET /orders/{id} shows it: plain JSON, without the bookkeeping."""
+        item = self.item(order_id)
+        if item is None:
+            return None
+        plain = {name: _plain(value) for name, value in item.items()}
+        for bookkeeping in ("id", "expiration", "claimAttempt", "claimLease", "claimMessage", "acted"):
+            plain.pop(bookkeeping, None)
+        plain["history"] = [
+            dict(zip(("status", "at"), entry.split(" ", 1), strict=True)) for entry in plain.get("history", [])
+        ]
+        return plain
+
+    def accepted_before(self, keys: Collection[str]) -> dict[str, str]:
+        """For the webhook: which of these keys (`order#...`, `dedup#...`) exist, with the
+        order id each names. One BatchGetItem per 100 keys, strongly consistent."""
+        found: dict[str, str] = {}
+        pending = [{"id": {"S": key}} for key in dict.fromkeys(keys)]
+        while pending:
+            chunk, pending = pending[:100], pending[100:]
+            request: dict[str, Any] = {
+                self._table: {"Keys": chunk, "ConsistentRead": True, "ProjectionExpression": "id, orderId"}
+            }
+            while request:
+                answer = self._dynamodb.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self._table, []):
+                    found[item["id"]["S"]] = item["orderId"]["S"]
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    # ------------------------------------------------------------------ the webhook
+    def record_accepted(self, order: OrderMessage) -> bool:
+        """The order is in the queue: its record, unless one exists (the worker may have
+        started it already, or an earlier request with the same key wrote it)."""
+        now = _now()
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": record_key(order.orderId)},
+                    **_order_fields(order),
+                    "status": {"S": OrderState.QUEUED.value},
+                    "history": _history(OrderState.QUEUED, now),
+                    "createdAt": {"S": now},
+                    "updatedAt": {"S": now},
+                    "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(id)",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def record_deduplication(self, deduplication_id: str, order_id: str) -> None:
+        """For an order sent with both ids: its deduplicationId names it from now on."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": dedup_key(deduplication_id)},
+                    "orderId": {"S": order_id},
+                    "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(id)",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return  # a request with the same key at the same moment: its order came first
+
+    # ------------------------------------------------------------------ the worker
+    def claim_attempt(self, order: OrderMessage, message_id: str, lease_millis: int) -> Claim:
+        """Claims the order's attempt (`retryCount`) for the SQS message `message_id` and
+        `lease_millis`, and marks the order processing, writing every field of its record (an
+        order sent straight to the queue has none yet, and feedback requeues from it)."""
+        now, now_ms = _now(), _now_millis()
+        attempt = order.retryCount or 0
+        lease = now_ms + lease_millis
+        fields = _order_fields(order)
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":f{i}": value for i, value in enumerate(fields.values())}
+        retry_count = next(placeholder for placeholder, name in names.items() if name == "retryCount")
+        try:
+            answer = self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": record_key(order.orderId)}},
+                UpdateExpression=(
+                    "SET "
+                    + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+                    + ", #status = :processing, #updatedAt = :now, #createdAt = if_not_exists(#createdAt, :now)"
+                    + ", #expiration = if_not_exists(#expiration, :expiration)"
+                    + ", #history = list_append(if_not_exists(#history, :empty), :entry)"
+                    + ", claimAttempt = :attempt, claimLease = :lease, claimMessage = :message"
+                ),
+                # Attempts only move forward: a message of an attempt older than the record's
+                # (a late copy) claims nothing, and neither does one the order has ended past.
+                ConditionExpression=(
+                    "(attribute_not_exists(claimAttempt) OR claimAttempt < :attempt"
+                    " OR (claimAttempt = :attempt AND claimLease < :now_ms))"
+                    f" AND (attribute_not_exists({retry_count}) OR {retry_count} <= :attempt) AND " + NOT_TERMINAL
+                ),
+                ExpressionAttributeNames={
+                    **names,
+                    "#status": "status",
+                    "#updatedAt": "updatedAt",
+                    "#createdAt": "createdAt",
+                    "#expiration": "expiration",
+                    "#history": "history",
+                },
+                ExpressionAttributeValues={
+                    **values,
+                    ":processing": {"S": OrderState.PROCESSING.value},
+                    ":now": {"S": now},
+                    ":expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                    ":empty": {"L": []},
+                    ":entry": _history(OrderState.PROCESSING, now),
+                    ":attempt": {"N": str(attempt)},
+                    ":lease": {"N": str(lease)},
+                    ":message": {"S": message_id},
+                    ":now_ms": {"N": str(now_ms)},
+                    **_terminal_values(),
+                },
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException as refused:
+            holder = refused.response.get("Item") or self.item(order.orderId) or {}
+            return Claim(self._why_refused(holder, attempt, message_id))
+        earlier = answer.get("Attributes", {}).get("claimAttempt")
+        taken_over = earlier is not None and int(earlier["N"]) == attempt
+        return Claim(ClaimOutcome.TAKEN_OVER if taken_over else ClaimOutcome.FRESH, lease)
+
+    @staticmethod
+    def _why_refused(item: dict[str, Any], attempt: int, message_id: str) -> ClaimOutcome:
+        if item.get("status", {}).get("S") in {s.value for s in TERMINAL_STATES}:
+            return ClaimOutcome.FINISHED
+        latest = max(int(item.get(name, {}).get("N", "-1")) for name in ("claimAttempt", "retryCount"))
+        if latest > attempt:
+            return ClaimOutcome.SUPERSEDED
+        if item.get("claimMessage", {}).get("S") != message_id:
+            return ClaimOutcome.HELD_ELSEWHERE
+        return ClaimOutcome.IN_PROGRESS
+
+    def release_attempt(self, order: OrderMessage, claim: Claim) -> None:
+        """The claimed attempt never ran (no time left): its lease ends now, so the order
+        feedback requeues for it (same retryCount) runs it at once."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": record_key(order.orderId)}},
+                UpdateExpression="SET claimLease = :zero",
+                ConditionExpression="claimAttempt = :attempt AND claimLease = :ours",
+                ExpressionAttributeValues={
+                    ":zero": {"N": "0"},
+                    ":attempt": {"N": str(order.retryCount or 0)},
+                    ":ours": {"N": str(claim.lease_until_ms)},
+                },
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return  # taken over meanwhile: nothing of ours to release
+
+    def stored_result(self, order_id: str, retry_count: int) -> str | None:
+        """The result the worker stored for this attempt (its JSON), if any."""
+        answer = self._dynamodb.get_item(
+            TableName=self._table, Key={"id": {"S": result_key(order_id, retry_count)}}, ConsistentRead=True
+        )
+        item = answer.get("Item")
+        return item["result"]["S"] if item else None
+
+    def store_result(self, order_id: str, retry_count: int, result_json: str) -> str:
+        """Keeps the attempt's result before it is sent (a redelivery sends it again rather
+        than running the task again); returns the result stored, which is an earlier one if
+        another invocation stored one first."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": result_key(order_id, retry_count)},
+                    "result": {"S": result_json},
+                    "expiration": {"N": str(int(time.time()) + RESULT_RETENTION_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException as taken:
+            earlier = taken.response.get("Item") or {}
+            return str(earlier.get("result", {}).get("S") or self.stored_result(order_id, retry_count) or result_json)
+        return result_json
+
+    # ------------------------------------------------------------------ feedback
+    @staticmethod
+    def has_acted(item: dict[str, Any] | None, act_key: str) -> bool:
+        return item is not None and act_key in item.get("acted", {}).get("SS", [])
+
+    @staticmethod
+    def has_ended(item: dict[str, Any] | None) -> bool:
+        return item is not None and item.get("status", {}).get("S") in {s.value for s in TERMINAL_STATES}
+
+    def record_act(self, order_id: str, act_key: str, state: OrderState, retry: OrderMessage | None = None) -> bool:
+        """Feedback acted on a result: the act and the order's new state (with a requeued
+        order, the attempt it sent) in one write. False if this result was acted on before.
+        A terminal state is kept: the act is then recorded without the state."""
+        now = _now()
+        names = {"#status": "status", "#updatedAt": "updatedAt", "#history": "history", "#acted": "acted"}
+        values: dict[str, Any] = {
+            ":state": {"S": state.value},
+            ":now": {"S": now},
+            ":empty": {"L": []},
+            ":entry": _history(state, now),
+            ":act": {"SS": [act_key]},
+            ":act_key": {"S": act_key},
+            **_terminal_values(),
+        }
+        assignments = [
+            "#status = :state",
+            "#updatedAt = :now",
+            "#history = list_append(if_not_exists(#history, :empty), :entry)",
+        ]
+        if retry is not None:
+            names |= {"#order": "order", "#retryCount": "retryCount"}
+            values |= {":order": {"S": retry.to_json()}, ":retryCount": {"N": str(retry.retryCount or 0)}}
+            assignments += ["#order = :order", "#retryCount = :retryCount"]
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": record_key(order_id)}},
+                UpdateExpression="SET " + ", ".join(assignments) + " ADD #acted :act",
+                ConditionExpression="NOT contains(#acted, :act_key) AND " + NOT_TERMINAL,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            pass
+        try:  # acted on before, or the order had ended (another result): the act alone
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": record_key(order_id)}},
+                UpdateExpression="ADD #acted :act",
+                ConditionExpression="NOT contains(#acted, :act_key)",
+                ExpressionAttributeNames={"#acted": "acted"},
+                ExpressionAttributeValues={":act": {"SS": [act_key]}, ":act_key": {"S": act_key}},
+            )
+            return True
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+
+    # ------------------------------------------------------------------ dead letters
+    def transition(
+        self,
+        order_id: str,
+        state: OrderState,
+        *,
+        only_from: Collection[OrderState] = (),
+        not_from: Collection[OrderState] = (),
+    ) -> bool:
+        """Sets the order's state and appends it to the history; with `only_from`, only if the
+        record is in one of those states now; with `not_from`, only if it is in none of them.
+        False when a condition kept the record as it was."""
+        now = _now()
+        values: dict[str, Any] = {
+            ":status": {"S": state.value},
+            ":now": {"S": now},
+            ":empty": {"L": []},
+            ":entry": _history(state, now),
+        }
+        conditions = []
+        if only_from:
+            allowed = {f":from{index}": {"S": earlier.value} for index, earlier in enumerate(only_from)}
+            values.update(allowed)
+            conditions.append(f"#status IN ({', '.join(allowed)})")
+        if not_from:
+            refused = {f":not{index}": {"S": earlier.value} for index, earlier in enumerate(sorted(not_from))}
+            values.update(refused)
+            conditions.append(f"(attribute_not_exists(#status) OR NOT (#status IN ({', '.join(refused)})))")
+        condition = {"ConditionExpression": " AND ".join(conditions)} if conditions else {}
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": record_key(order_id)}},
+                UpdateExpression=(
+                    "SET #status = :status, #updatedAt = :now,"
+                    " #history = list_append(if_not_exists(#history, :empty), :entry)"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#updatedAt": "updatedAt", "#history": "history"},
+                ExpressionAttributeValues=values,
+                **condition,
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def mark_dead_lettered(self, order_id: str) -> bool:
+        """Its message failed on its last allowed receive: the queue moves it to the DLQ next."""
+        return self.transition(order_id, OrderState.DEAD_LETTERED, not_from=TERMINAL_STATES)
+
+    def redriven(self, order_id: str) -> bool:
+        """Its message is back in its source queue (a DLQ redrive): the order gets the state
+        it had before it was dead-lettered. False if it was not dead-lettered."""
+        record = self.get(order_id)
+        if not record or record.get("status") != OrderState.DEAD_LETTERED.value:
+            return False
+        earlier = [entry["status"] for entry in record.get("history", []) if entry["status"] != "dead-lettered"]
+        before = OrderState(earlier[-1]) if earlier else OrderState.QUEUED
+        return self.transition(order_id, before, only_from=(OrderState.DEAD_LETTERED,))

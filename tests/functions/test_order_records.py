@@ -1,0 +1,119 @@
+"""Order records against the emulator's orders table: each step's conditional write does what
+the idempotency records did, and a late or repeated write never undoes a later state."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from automation_local.emulator import Emulator
+from automation_local.local_stack import LocalStack
+from automation_shared.contracts import OrderMessage
+from automation_shared.order_records import ClaimOutcome, OrderRecords, OrderState, order_id_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def records(emulator: Emulator, local_stack: LocalStack) -> OrderRecords:
+    return OrderRecords(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+
+
+def an_order(**fields: Any) -> OrderMessage:
+    return OrderMessage.model_validate(
+        {
+            "orderId": str(uuid.uuid4()),
+            "taskType": "text-processing",
+            "payload": {"parameters": {"text": "status"}},
+            "userId": "user-1",
+            "timestamp": datetime.now(UTC).isoformat(),
+            **fields,
+        }
+    )
+
+
+def test_an_attempt_is_claimed_by_one_invocation_at_a_time(records: OrderRecords) -> None:
+    # GIVEN an accepted order, its attempt claimed by an invocation of its message
+    order = an_order()
+    records.record_accepted(order)
+    first = records.claim_attempt(order, "message-1", 60_000)
+    # WHEN, while the lease runs, the same message comes again and a copy of it arrives,
+    # and then, after the lease has passed, the copy comes again
+    again = records.claim_attempt(order, "message-1", 60_000)
+    copy = records.claim_attempt(order, "message-2", 60_000)
+    records.release_attempt(order, first)  # the lease ends
+    later = records.claim_attempt(order, "message-2", 60_000)
+    # THEN the first holds it; the message again is in progress, the copy is told another
+    # message holds it; after the lease the copy takes it over
+    assert [c.outcome for c in (first, again, copy, later)] == [
+        ClaimOutcome.FRESH,
+        ClaimOutcome.IN_PROGRESS,
+        ClaimOutcome.HELD_ELSEWHERE,
+        ClaimOutcome.TAKEN_OVER,
+    ]
+    assert (records.get(order.orderId) or {})["status"] == "processing"
+
+
+def test_a_message_of_an_earlier_attempt_claims_nothing(records: OrderRecords) -> None:
+    # GIVEN an order requeued as attempt 1
+    order = an_order()
+    records.record_accepted(order)
+    records.claim_attempt(order, "message-1", 0)
+    records.record_act(order.orderId, "result-0", OrderState.REQUEUED, order.model_copy(update={"retryCount": 1}))
+    # WHEN a late copy of attempt 0 arrives
+    claim = records.claim_attempt(order, "message-2", 60_000)
+    # THEN it is superseded, and the record still holds attempt 1
+    assert claim.outcome is ClaimOutcome.SUPERSEDED
+    record = records.get(order.orderId) or {}
+    assert record["status"] == "requeued" and record["retryCount"] == 1
+
+
+def test_an_ended_order_is_never_taken_on_again(records: OrderRecords) -> None:
+    # GIVEN an archived order
+    order = an_order()
+    records.record_accepted(order)
+    records.claim_attempt(order, "message-1", 0)
+    assert records.record_act(order.orderId, "result-0", OrderState.ARCHIVED) is True
+    # WHEN its message comes again, another result is acted on, and its last receive fails
+    claim = records.claim_attempt(order, "message-2", 60_000)
+    records.record_act(order.orderId, "result-0b", OrderState.REQUEUED, order)
+    records.mark_dead_lettered(order.orderId)
+    # THEN the claim is refused as finished and the order stays archived, with one final state
+    assert claim.outcome is ClaimOutcome.FINISHED
+    record = records.get(order.orderId) or {}
+    assert record["status"] == "archived"
+    assert [h["status"] for h in record["history"]] == ["queued", "processing", "archived"]
+
+
+def test_a_result_is_acted_on_once(records: OrderRecords) -> None:
+    order = an_order()
+    records.record_accepted(order)
+    assert records.record_act(order.orderId, "result-0", OrderState.NOTIFIED) is True
+    assert records.record_act(order.orderId, "result-0", OrderState.NOTIFIED) is False
+    assert records.has_acted(records.item(order.orderId), "result-0")
+
+
+def test_the_first_stored_result_of_an_attempt_is_the_one_sent(records: OrderRecords) -> None:
+    # GIVEN an attempt whose result an invocation stored
+    order = an_order()
+    assert records.store_result(order.orderId, 0, '{"first": true}') == '{"first": true}'
+    # WHEN another invocation of the same attempt stores its own
+    # THEN it gets the first one back (that is the one to send)
+    assert records.store_result(order.orderId, 0, '{"second": true}') == '{"first": true}'
+    assert records.stored_result(order.orderId, 0) == '{"first": true}'
+
+
+def test_the_webhook_records_an_order_once(records: OrderRecords) -> None:
+    order = an_order()
+    assert records.record_accepted(order) is True
+    assert records.record_accepted(order) is False
+    found = records.accepted_before([f"order#{order.orderId}", f"order#{uuid.uuid4()}"])
+    assert found == {f"order#{order.orderId}": order.orderId}
+
+
+def test_a_deduplication_id_always_names_the_same_uuid4() -> None:
+    assert order_id_for("invoice-7") == order_id_for("invoice-7") != order_id_for("invoice-8")
+    assert uuid.UUID(order_id_for("invoice-7")).version == 4

@@ -1,0 +1,56 @@
+"""The emulator server's own middleware: DynamoDB writes answered one at a time (DynamoDB
+applies a conditional write to an item atomically; moto does not lock)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from automation_local.emulator_server import AtomicDynamoDbWrites
+
+
+class SlowApp:
+    """A WSGI app that takes 20 ms a request and records how many it handled at once."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self._lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        time.sleep(0.02)
+        with self._lock:
+            self.running -= 1
+        return [b"{}"]
+
+
+def _request(target: str) -> dict[str, Any]:
+    """A signed DynamoDB request as botocore sends it (the service is in the credential scope)."""
+    return {
+        "HTTP_X_AMZ_TARGET": target,
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/dynamodb/aws4_request, ...",
+        "REQUEST_METHOD": "POST",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/x-amz-json-1.0",
+    }
+
+
+def _concurrently(app: AtomicDynamoDbWrites, target: str) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: app(_request(target), lambda *args: None), range(8)))
+
+
+def test_dynamodb_writes_are_answered_one_at_a_time_and_other_calls_side_by_side() -> None:
+    # GIVEN the middleware in front of an app that records its concurrency
+    writes, reads = SlowApp(), SlowApp()
+    # WHEN eight DynamoDB writes, and then eight reads, arrive at once
+    _concurrently(AtomicDynamoDbWrites(writes), "DynamoDB_20120810.UpdateItem")
+    _concurrently(AtomicDynamoDbWrites(reads), "DynamoDB_20120810.GetItem")
+    # THEN the writes were handled one at a time, the reads together
+    assert writes.most_at_once == 1
+    assert reads.most_at_once > 1
