@@ -1,35 +1,50 @@
-"""In-process stand-ins for the worker's SQS and DynamoDB clients (the probes' only AWS).
+"""In-process stand-ins for SQS and DynamoDB behind real boto3 clients (the probes' only AWS).
 
-They answer the calls the worker makes (SendMessageBatch; PutItem, GetItem, UpdateItem,
-DeleteItem with the conditional put Powertools Idempotency relies on) at once and count
-them, so a probe measures the worker's own work per record and nothing of the network.
-Only the standard library and the runtime's botocore (for ClientError, as boto3 raises it).
+A client made by `AwsFake.client(service)` is boto3's own, with a `before-send` handler
+that answers each request here instead of over the network: the call still goes through
+botocore (parameter validation, serialisation, signing, response parsing), so a probe
+measures what a function's calls cost in the function, and nothing of the network. The
+fake services keep what a probe needs: SendMessageBatch; PutItem, GetItem, UpdateItem
+(SET with if_not_exists / list_append, ADD to a set, ReturnValues) and conditional writes
+that fail when the condition is `attribute_not_exists(id)` and the item exists. Only the
+standard library and the runtime's botocore.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from collections import Counter
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.awsrequest import AWSResponse
+
+CONDITION_FAILED = "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
 
 
-class _Exceptions:
-    ConditionalCheckFailedException = ClientError
+class _Raw:
+    """What AWSResponse reads a body from."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> list[bytes]:
+        return [self._body]
+
+
+class FakeError(Exception):
+    def __init__(self, code: str, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.body = {"__type": code, "message": message, **fields}
 
 
 class FakeSqs:
     def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
         self.sent: list[dict[str, Any]] = []
 
-    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
-        self.calls["SendMessageBatch"] += 1
-        if not 1 <= len(Entries) <= 10:
-            raise ValueError(f"SendMessageBatch takes 1 to 10 entries, got {len(Entries)}")
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]], **_: Any) -> dict[str, Any]:  # noqa: N803
         self.sent.extend(Entries)
         return {
             "Successful": [
@@ -44,37 +59,28 @@ class FakeSqs:
         }
 
     def send_message(self, QueueUrl: str, MessageBody: str, **_: Any) -> dict[str, Any]:  # noqa: N803
-        self.calls["SendMessage"] += 1
-        return {"MessageId": str(uuid.uuid4())}
+        return {
+            "MessageId": str(uuid.uuid4()),
+            "MD5OfMessageBody": hashlib.md5(MessageBody.encode(), usedforsecurity=False).hexdigest(),
+        }
 
 
 class FakeDynamoDb:
-    """One table keyed on `id`; a conditional put fails while an unexpired item holds the key."""
-
-    exceptions = _Exceptions
+    """One table keyed on `id`."""
 
     def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
         self.items: dict[str, dict[str, Any]] = {}
 
     def put_item(self, TableName: str, Item: dict[str, Any], **kwargs: Any) -> dict[str, Any]:  # noqa: N803
-        self.calls["PutItem"] += 1
         key = Item["id"]["S"]
         existing = self.items.get(key)
-        if kwargs.get("ConditionExpression") and existing is not None and not _expired(existing):
-            error: dict[str, Any] = {
-                "Code": "ConditionalCheckFailedException",
-                "Message": "The conditional request failed",
-            }
-            response: dict[str, Any] = {"Error": error}
-            if kwargs.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
-                response["Item"] = existing
-            raise ClientError(response, "PutItem")  # type: ignore[arg-type]
+        if _refused(kwargs.get("ConditionExpression"), existing):
+            extra = {"Item": existing} if kwargs.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else {}
+            raise FakeError(CONDITION_FAILED, "The conditional request failed", **extra)
         self.items[key] = dict(Item)
         return {}
 
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
-        self.calls["GetItem"] += 1
         item = self.items.get(Key["id"]["S"])
         return {"Item": item} if item is not None else {}
 
@@ -85,20 +91,69 @@ class FakeDynamoDb:
         UpdateExpression: str,  # noqa: N803
         ExpressionAttributeNames: dict[str, str] | None = None,  # noqa: N803
         ExpressionAttributeValues: dict[str, Any] | None = None,  # noqa: N803
-        **_: Any,
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        self.calls["UpdateItem"] += 1
+        existing = self.items.get(Key["id"]["S"])
+        if _refused(kwargs.get("ConditionExpression"), existing):
+            raise FakeError(CONDITION_FAILED, "The conditional request failed")
+        old = dict(existing or {})
         item = self.items.setdefault(Key["id"]["S"], dict(Key))
         names, values = ExpressionAttributeNames or {}, ExpressionAttributeValues or {}
-        for assignment in _top_level(UpdateExpression.removeprefix("SET "), ","):
+        sets, _, adds = UpdateExpression.removeprefix("SET ").partition(" ADD ")
+        for assignment in _top_level(sets, ","):
             name, value = (part.strip() for part in assignment.split("=", 1))
             item[names.get(name, name)] = _operand(value, item, names, values)
-        return {}
+        if adds:
+            name, value = adds.split()
+            added = values[value]["SS"]
+            item[names.get(name, name)] = {
+                "SS": sorted(set(item.get(names.get(name, name), {}).get("SS", [])) | set(added))
+            }
+        return {"Attributes": old} if kwargs.get("ReturnValues") == "ALL_OLD" and old else {}
 
-    def delete_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
-        self.calls["DeleteItem"] += 1
-        self.items.pop(Key["id"]["S"], None)
-        return {}
+
+def _refused(condition: str | None, existing: dict[str, Any] | None) -> bool:
+    """Only the condition the probes' first writes meet matters: a new item's key is free."""
+    return (
+        bool(condition)
+        and condition.startswith("attribute_not_exists(id)")
+        and existing is not None
+        and not _expired(existing)
+    )  # type: ignore[union-attr]
+
+
+class AwsFake:
+    """The fake services, and boto3 clients that reach them through botocore; counts calls."""
+
+    def __init__(self) -> None:
+        self.sqs = FakeSqs()
+        self.dynamodb = FakeDynamoDb()
+        self.calls: Counter[str] = Counter()
+
+    def client(self, make_client: Any, service: str) -> Any:
+        """`make_client`: the real boto3.client (the probe replaces boto3's with this)."""
+        client = make_client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=f"https://{service}.fake.invalid",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",  # noqa: S106 - a fake's credentials
+        )
+        client.meta.events.register("before-send", self._answer)
+        return client
+
+    def _answer(self, request: Any, **_: Any) -> AWSResponse:
+        service, operation = request.headers["X-Amz-Target"].decode().split(".", 1)
+        self.calls[operation] += 1
+        fake = self.sqs if service == "AmazonSQS" else self.dynamodb
+        method = getattr(fake, "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_"))
+        try:
+            status, body = 200, method(**json.loads(request.body or b"{}"))
+        except FakeError as error:
+            status, body = 400, error.body
+        return AWSResponse(
+            request.url, status, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(json.dumps(body).encode())
+        )
 
 
 def _top_level(text: str, separator: str) -> list[str]:
@@ -115,8 +170,8 @@ def _top_level(text: str, separator: str) -> list[str]:
 
 
 def _operand(text: str, item: dict[str, Any], names: dict[str, str], values: dict[str, Any]) -> Any:
-    """A value of a SET clause: a placeholder, or the if_not_exists / list_append the
-    status records use."""
+    """A value of a SET clause: a placeholder, or the if_not_exists / list_append the order
+    records use."""
     text = text.strip()
     for function in ("if_not_exists", "list_append"):
         if text.startswith(function + "("):

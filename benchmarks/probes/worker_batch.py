@@ -1,8 +1,11 @@
 """Runs the built worker on batches of 10 orders inside a Lambda-like interpreter (a probe).
 
 Started by `benchmarks.worker_runs` as `python -S -E -B worker_batch.py <settings.json>`.
-SQS and DynamoDB are `benchmarks.fakes`; tasks are either processors that return at once
-("instant") or the real ones against `url` ("real"). Writes its figures as JSON to the
+SQS and DynamoDB are `benchmarks.fakes`, reached through real boto3 clients; tasks are
+either processors that return at once ("instant") or the real ones against `url` ("real").
+The floor, timed on the same records in the same process: parse and validate the order,
+serialise its result, and one conditional DynamoDB write through botocore against the same
+fake: the least an exactly-once consumer does per record. Writes its figures as JSON to the
 settings' "out" file (stdout carries the function's own logs and metrics).
 """
 
@@ -14,6 +17,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,10 +99,12 @@ def main() -> None:
 
     import boto3
 
-    from benchmarks.fakes import FakeDynamoDb, FakeSqs
+    from benchmarks.fakes import AwsFake
 
-    fakes: dict[str, Any] = {"sqs": FakeSqs(), "dynamodb": FakeDynamoDb()}
-    boto3.client = lambda service, *args, **kwargs: fakes[service]  # the worker's module-level clients
+    fake = AwsFake()
+    make_client = boto3.client
+    boto3.client = lambda service, *args, **kwargs: fake.client(make_client, service)  # the worker's clients
+    floor_dynamodb = fake.client(make_client, "dynamodb")
 
     started = time.perf_counter()
     import app  # the built handler module, as Lambda imports it
@@ -118,7 +124,7 @@ def main() -> None:
         bodies = [json.dumps(order(settings["task_type"], settings["url"])) for _ in range(BATCH)]
         event = sqs_event(bodies)
         context = Context(settings["timeout_seconds"], settings["memory_mb"])
-        sends_before = fakes["sqs"].calls["SendMessageBatch"]
+        sends_before = fake.calls["SendMessageBatch"]
         started, cpu_started = time.perf_counter(), time.process_time()
         response = app.lambda_handler(event, context)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
@@ -128,18 +134,27 @@ def main() -> None:
         batch_seconds.append(elapsed)
         per_record.append(elapsed / BATCH)
         cpu_per_record.append(cpu / BATCH)
-        sent = fakes["sqs"].sent[-BATCH:]
-        if fakes["sqs"].calls["SendMessageBatch"] - sends_before != 1 or len(sent) != BATCH:
+        sent = fake.sqs.sent[-BATCH:]
+        if fake.calls["SendMessageBatch"] - sends_before != 1 or len(sent) != BATCH:
             raise SystemExit("the batch's results did not leave in one SendMessageBatch")
-        # The floor for the same records: parse and validate the order, serialise a result.
+        # The floor for the same records: parse and validate the order, serialise a result,
+        # and one conditional write per record (the least that makes a consumer exactly once).
         results = [ResultMessage.model_validate_json(entry["MessageBody"]) for entry in sent]
         started = time.perf_counter()
         for body, result in zip(bodies, results, strict=True):
-            OrderMessage.model_validate_json(body)
-            result.model_dump_json(exclude_none=True)
+            parsed = OrderMessage.model_validate_json(body)
+            floor_dynamodb.put_item(
+                TableName="bench-orders",
+                Item={
+                    "id": {"S": f"floor#{parsed.orderId}"},
+                    "result": {"S": result.model_dump_json(exclude_none=True)},
+                },
+                ConditionExpression="attribute_not_exists(id)",
+            )
         floor.append((time.perf_counter() - started) / BATCH)
 
-    statuses = sorted({json.loads(entry["MessageBody"])["status"] for entry in fakes["sqs"].sent})
+    floor_writes = BATCH * settings["batches"]  # counted with the worker's calls: taken out below
+    statuses = sorted({json.loads(entry["MessageBody"])["status"] for entry in fake.sqs.sent})
     Path(settings["out"]).write_text(
         json.dumps(
             {
@@ -152,8 +167,7 @@ def main() -> None:
                 "result_statuses": statuses,
                 "aws_calls_per_record": {
                     name: count / (BATCH * (settings["warmup"] + settings["batches"]))
-                    for fake in fakes.values()
-                    for name, count in fake.calls.items()
+                    for name, count in (fake.calls - Counter({"PutItem": floor_writes})).items()
                 },
                 "peak_rss_mb": peak_rss_mb(),
             }

@@ -108,6 +108,9 @@ async def _archive(result: ResultMessage, record_id: str) -> Acted:
     """Into the invocation's archive object (the data of a result that points to S3 read back
     first, so the archive holds it in full)."""
     in_full = await asyncio.to_thread(result_payloads.resolve, s3, ARCHIVE_BUCKET_NAME, result)
+    # This record sends nothing: the batch's requeues must not wait for it while it waits for
+    # the archive (which waits for every record, those requeueing included).
+    await batch_invocation.sender().release(record_id)
     writer = _archives.get()
     if not await writer.submit(record_id, in_full):
         raise ActionNotDoneError(f"archive of {result.orderId} not written")
@@ -152,6 +155,7 @@ async def _requeue(result: ResultMessage, record: SQSRecord, order_record: dict[
     if retry is None:
         return await _escalate(result, f"retries spent after {failed_attempt.retryCount or 0} retries")
     message = requeue_message(failed_attempt, retry, REQUEUE_BASE_DELAY_SECONDS, record.message_id)
+    await _archives.get().release(record.message_id)  # archives nothing: the archive need not wait for it
     if not await batch_invocation.sender().send(message):
         raise ActionNotDoneError(f"requeue of {result.orderId} not accepted by SQS")
     return Acted(OrderState.REQUEUED, retry)

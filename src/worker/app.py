@@ -19,6 +19,7 @@ import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,28 +133,45 @@ def _cancelled(order: OrderMessage, record: SQSRecord) -> ResultMessage:
     return _result(order, record, TaskOutcome(ResultStatus.CANCELLED, "not started: no time left"), 0.0)
 
 
+@dataclass(frozen=True)
+class ResultToSend:
+    """The result to send, and its JSON exactly as stored (sent again byte for byte)."""
+
+    result: ResultMessage
+    body: str
+
+
 def _build_and_store_result(
     order: OrderMessage, record: SQSRecord, outcome: TaskOutcome, started_ms: float
-) -> ResultMessage:
+) -> ResultToSend:
     """The attempt's result, stored before it is sent, so a failed send is retried without
     running the task again (an earlier invocation's, if it stored one first). In one thread
     hop: building it may put large data in S3."""
     result = _result(order, record, outcome, started_ms)
-    stored = records.store_result(order.orderId, order.retryCount or 0, result.to_json())
-    return ResultMessage.model_validate_json(stored)
+    body = result.to_json()
+    stored = records.store_result(order.orderId, order.retryCount or 0, body)
+    return (
+        ResultToSend(result, body)
+        if stored == body
+        else ResultToSend(ResultMessage.model_validate_json(stored), stored)
+    )
 
 
-def _stored(order: OrderMessage) -> ResultMessage | None:
+def _stored(order: OrderMessage) -> ResultToSend | None:
     stored = records.stored_result(order.orderId, order.retryCount or 0)
-    return ResultMessage.model_validate_json(stored) if stored else None
+    return ResultToSend(ResultMessage.model_validate_json(stored), stored) if stored else None
 
 
-async def _attempt(order: OrderMessage, record: SQSRecord) -> ResultMessage | None:
+def _unstored(result: ResultMessage) -> ResultToSend:
+    return ResultToSend(result, result.to_json())
+
+
+async def _attempt(order: OrderMessage, record: SQSRecord) -> ResultToSend | None:
     """The attempt's result to send, or None when there is nothing to do (the order has
     moved on). The task runs only the first time; a cancelled attempt is never stored, so it
     takes no attempt from the order."""
     if batch_invocation.work_deadline(WORKER_MARGIN_SECONDS) <= time.monotonic():
-        return _cancelled(order, record)  # not claimed: the order feedback requeues runs it
+        return _unstored(_cancelled(order, record))  # not claimed: the order feedback requeues runs it
     claim = await asyncio.to_thread(records.claim_attempt, order, record.message_id, batch_invocation.millis_left())
     if claim.outcome in (ClaimOutcome.FINISHED, ClaimOutcome.SUPERSEDED, ClaimOutcome.HELD_ELSEWHERE):
         # The order is past this attempt, or another message of it (a copy a retried request
@@ -172,7 +190,7 @@ async def _attempt(order: OrderMessage, record: SQSRecord) -> ResultMessage | No
     outcome = await _bounded_task(order)
     if outcome.status is ResultStatus.CANCELLED:  # time ran out while claiming: give the claim back
         await asyncio.to_thread(records.release_attempt, order, claim)
-        return _cancelled(order, record)
+        return _unstored(_cancelled(order, record))
     return await asyncio.to_thread(_build_and_store_result, order, record, outcome, started_ms)
 
 
@@ -180,10 +198,11 @@ async def _handle(record: SQSRecord, sender: BatchedSender) -> None:
     order = OrderMessage.model_validate_json(record.body)
     # Per record: the records of a batch run as concurrent tasks, each in its own context.
     logger.thread_safe_append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
-    result = await _attempt(order, record)
-    if result is None:
+    outcome = await _attempt(order, record)
+    if outcome is None:
         return
-    message = result_message(result, message_id=record.message_id, retry_count=order.retryCount or 0)
+    result = outcome.result
+    message = result_message(result, message_id=record.message_id, retry_count=order.retryCount or 0, body=outcome.body)
     if not await sender.send(message):
         raise ResultNotSentError(order.orderId)
     metrics.add_metric(name=f"Tasks{result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -281,6 +282,27 @@ def test_an_escalation_too_large_for_sns_is_published_without_its_data(
     assert published["result"]["orderId"] == result.orderId
     assert "data" not in published["result"]["result"]
     assert "left out" in published["result"]["result"]["dataOmitted"]
+
+
+def test_a_batch_that_requeues_and_archives_finishes(
+    feedback: Any, queues: dict[str, Queue], records: OrderRecords
+) -> None:
+    # GIVEN a batch with results to archive and results to requeue (each kind waits for the
+    # whole batch: one archive object, one SendMessageBatch)
+    archives = [make_result("archive") for _ in range(3)]
+    requeues = [make_result("requeue", status="failure") for _ in range(3)]
+    for result in requeues:
+        queued_order(records, result.orderId)
+    # WHEN feedback handles it (in a thread, so a batch waiting on itself fails the test)
+    outcome: list[set[str]] = []
+    handling = threading.Thread(
+        target=lambda: outcome.append(deliver(feedback, queues, archives + requeues)[1]), daemon=True
+    )
+    handling.start()
+    handling.join(timeout=30)
+    # THEN it finished, with every record done
+    assert outcome == [set()], "the batch did not finish: its archive and its requeues waited for each other"
+    assert len(queues["order"].drain()) == 3
 
 
 def test_requeues_of_a_batch_leave_in_one_send_message_batch(

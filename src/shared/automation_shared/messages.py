@@ -56,7 +56,11 @@ def order_message(order: OrderMessage, *, message_id: str | None = None, delay_s
 RETRY_COUNT_ATTRIBUTE = "RetryCount"
 
 
-def result_message(result: ResultMessage, *, message_id: str, retry_count: int | None = None) -> OutgoingMessage:
+def result_message(
+    result: ResultMessage, *, message_id: str, retry_count: int | None = None, body: str | None = None
+) -> OutgoingMessage:
+    """`body`: the result's JSON when the caller has it already (a stored result is sent
+    again byte for byte)."""
     attributes = {"Status": result.status.value, "TaskType": result.taskType}
     if retry_count is not None:
         attributes[RETRY_COUNT_ATTRIBUTE] = str(retry_count)
@@ -64,4 +68,4 @@ def result_message(result: ResultMessage, *, message_id: str, retry_count: int |
         attributes["Priority"] = result.priority.value
     if result.followUpAction:
         attributes["FollowUpAction"] = result.followUpAction.value
-    return OutgoingMessage(id=message_id, body=result.to_json(), attributes=attributes)
+    return OutgoingMessage(id=message_id, body=body if body is not None else result.to_json(), attributes=attributes)
