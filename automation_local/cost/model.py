@@ -8,6 +8,9 @@ Two usage items are not linear in N and are priced at N:
 - X-Ray traces: Lambda's default sampling records 1 request a second per function and 5 %
   of the rest, so below one invocation a second every invocation is a trace; invocations
   are taken as spread evenly over the month (a busy hour records fewer of its requests);
+- Secrets Manager and SSM calls: each execution environment fetches a value once per cache
+  period (5 minutes), so they grow with the functions' concurrency, not with the orders
+  (see cached_calls; the run measures the calls per environment);
 - CloudWatch Logs and Lambda duration fall in price past their volume tiers.
 
 Fixed a month, whatever the volume (from the template, stack_facts.py):
@@ -36,6 +39,9 @@ from .prices import PriceTable
 from .stack_facts import StackFacts
 
 SECONDS_PER_MONTH = 2_629_746  # 365.2425 days / 12
+# The functions cache secrets and parameters this long per execution environment (Powertools
+# Parameters' max_age in src/: SECRET_CACHE_SECONDS, CACHE_SECONDS).
+PARAMETER_CACHE_SECONDS = 300
 DAYS_PER_MONTH = SECONDS_PER_MONTH / 86_400
 GB = 1024**3
 SCALES = {"10 thousand": 10_000, "1 million": 1_000_000, "100 million": 100_000_000}
@@ -108,6 +114,23 @@ def xray_traces(invocations_per_month: float, reservoir: float, share: float) ->
     return SECONDS_PER_MONTH * (min(rate, reservoir) + share * max(rate - reservoir, 0.0))
 
 
+def cached_calls(calls_per_order: float, lam: dict[str, float] | None, orders: float) -> float:
+    """Calls a month of a value each execution environment fetches once per cache period.
+
+    The run measures the calls per environment (per cold start: a short run fetches each
+    value once per sandbox); on AWS an environment fetches again every cache period while it
+    lives, and the environments alive are the function's mean concurrency (invocations a
+    second x their duration), at least one while there is traffic; never more than one call
+    per value per invocation (below one invocation a cache period, each one fetches)."""
+    if not calls_per_order or not lam or not lam.get("invocations"):
+        return calls_per_order * orders
+    per_environment = calls_per_order / max(lam["cold_starts"], lam["invocations"] * 1e-9)
+    invocations = lam["invocations"] * orders
+    concurrency = invocations / SECONDS_PER_MONTH * lam["billed_ms"] / lam["invocations"] / 1000
+    refreshes = max(1.0, concurrency) * SECONDS_PER_MONTH / PARAMETER_CACHE_SECONDS
+    return per_environment * min(invocations, refreshes)
+
+
 def fixed_costs(facts: StackFacts, usage: dict[str, Any], prices: PriceTable) -> dict[str, float]:
     producers_consumers = sum(2 * p + c for p, c in facts.queue_principals.values())
     queue_kms_calls = SECONDS_PER_MONTH / facts.kms_data_key_reuse_seconds * producers_consumers
@@ -165,18 +188,26 @@ def monthly_bill(usage: dict[str, Any], facts: StackFacts, prices: PriceTable, o
         emails = u["sns"]["publishes"] * n * facts.email_subscriptions
         bill.add("sns", "email", prices.cost("sns.email_notification", emails))
 
-    bill.add("secretsmanager", "api_calls", prices.cost("secretsmanager.api_call", u["secretsmanager"]["calls"] * n))
-    bill.add("ssm", "api_calls", prices.cost("ssm.standard_parameter_call", u["ssm"]["calls"] * n))
+    # Secrets and parameters: fetched once per cache period per execution environment.
+    secret_calls = cmk_secret_calls = ssm_calls = 0.0
+    for function, calls in u["calls_by_caller"].items():
+        lam = u["lambda"].get(function)
+        secret_calls += cached_calls(calls.get("secretsmanager:GetSecretValue", 0.0), lam, n)
+        ssm_calls += cached_calls(calls.get("ssm:GetParameter", 0.0), lam, n)
+        cmk = u["secretsmanager"].get("by_function", {}).get(function, {}).get("cmk_calls", 0.0)
+        cmk_secret_calls += cached_calls(cmk, lam, n)
+    bill.add("secretsmanager", "api_calls", prices.cost("secretsmanager.api_call", secret_calls))
+    bill.add("ssm", "api_calls", prices.cost("ssm.standard_parameter_call", ssm_calls))
+    q.update(secretsmanager_calls=secret_calls, ssm_calls=ssm_calls)
 
     # KMS calls AWS makes for the usage: a GetSecretValue of a CMK-encrypted secret is one
     # Decrypt; an S3 Bucket Key cuts the object requests' calls to 1 %; an SNS publish to the
     # encrypted topic one data key (taken as no reuse); and any the functions make themselves.
-    kms_calls = (
-        u["secretsmanager"]["cmk_calls"]
-        + prices.facts["s3.bucket_key_kms_share"] * (u["s3"]["put_requests"] + u["s3"]["get_requests"])
+    kms_calls = cmk_secret_calls + n * (
+        prices.facts["s3.bucket_key_kms_share"] * (u["s3"]["put_requests"] + u["s3"]["get_requests"])
         + u["sns"]["publishes"]
         + u["kms"]["calls"]
-    ) * n
+    )
     bill.add("kms", "requests", prices.cost("kms.request", kms_calls))
     q["kms_usage_calls"] = kms_calls
 

@@ -65,6 +65,7 @@ def measure(
     calls: Counter[str] = Counter()
     function_calls: dict[str, dict[str, float]] = {}
     units: dict[str, Counter[str]] = {"functions": Counter(), "esm": Counter()}
+    secrets_by_function: dict[str, dict[str, float]] = {}
     for caller, usage in sorted(meter.items()):
         if caller.startswith(FUNCTION_CALLER_PREFIX):
             kind, name = "functions", caller.removeprefix(FUNCTION_CALLER_PREFIX)
@@ -74,6 +75,17 @@ def measure(
             continue
         calls.update(usage.get("calls", {}))
         units[kind].update(usage.get("units", {}))
+        if kind == "functions":
+            secret_calls_of = {
+                k.split(":", 1)[1]: v
+                for k, v in usage.get("units", {}).items()
+                if k.startswith("secretsmanager.get_secret_value:")
+            }
+            secrets_by_function[name] = {
+                "calls": sum(secret_calls_of.values()) / orders,
+                "cmk_calls": sum(v for s, v in secret_calls_of.items() if any(c in s for c in cmk_secret_names))
+                / orders,
+            }
         function_calls[name] = {call: n / orders for call, n in sorted(usage.get("calls", {}).items()) if n}
     f, esm = units["functions"], units["esm"]
     secret_calls = {k.split(":", 1)[1]: v for k, v in f.items() if k.startswith("secretsmanager.get_secret_value:")}
@@ -124,7 +136,11 @@ def measure(
                 "bytes_put": per(f["s3.bytes_put"]),
             },
             "sns": {"publish_requests": per(f["sns.publish_requests"]), "publishes": per(f["sns.publishes"])},
-            "secretsmanager": {"calls": per(sum(secret_calls.values())), "cmk_calls": per(cmk_calls)},
+            "secretsmanager": {
+                "calls": per(sum(secret_calls.values())),
+                "cmk_calls": per(cmk_calls),
+                "by_function": secrets_by_function,
+            },
             "ssm": {"calls": per(sum(n for c, n in calls.items() if c.startswith("ssm:")))},
             "kms": {"calls": per(sum(n for c, n in calls.items() if c.startswith("kms:")))},
             "apigateway": {
