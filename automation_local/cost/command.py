@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                     "orders_per_month": args.orders_per_month,
                     "region": prices.region,
                     "config_env": args.config_env,
-                    "usage": {s: round(v, 4) for s, v in bill.by_service().items()},
+                    "usage": {s: round(v, 6) for s, v in bill.by_service().items()},
                     "usage_items": bill.usage,
                     "fixed": bill.fixed,
                     "total": round(bill.total, 4),

@@ -40,8 +40,9 @@ STORED_EVENT_OVERHEAD_BYTES = 26
 
 
 def billed_duration_ms(duration_ms: float, init_ms: float | None = None) -> int:
-    """Billed milliseconds: the invocation (and the init phase before it), rounded up to 1 ms."""
-    return max(1, math.ceil(round(duration_ms + (init_ms or 0.0), 6)))
+    """Billed milliseconds: the invocation (and the init phase before it), as the REPORT line
+    shows them (to 0.01 ms), rounded up to 1 ms."""
+    return max(1, math.ceil(round(round(duration_ms, 2) + round(init_ms or 0.0, 2), 2)))
 
 
 def init_start_line() -> str:
