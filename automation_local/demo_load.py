@@ -266,7 +266,7 @@ def run_demo_load(
 ) -> Summary:
     assert runtime.stack is not None
     started = time.monotonic()
-    cost_mark = cost_run.mark(runtime)
+    cost_mark = _cost_mark(runtime)
     planned = plan(orders, fail_rate, seed, runtime.site.base_url)
     tracker = OrderTracker(
         runtime.emulator.client("dynamodb"),
@@ -301,8 +301,19 @@ def run_demo_load(
     return summary
 
 
-def _cost(runtime: LocalRuntime, since: cost_run.RunMark, orders: int, fail_rate: float) -> dict[str, Any]:
+def _cost_mark(runtime: LocalRuntime) -> cost_run.RunMark | str:
+    """Where the run's usage starts, or why it cannot be measured (an emulator without the
+    usage meter: `python -m moto.server` given with --emulator-url)."""
+    try:
+        return cost_run.mark(runtime)
+    except Exception as error:
+        return f"no usage meter at {runtime.emulator.endpoint_url}: {type(error).__name__}: {error}"
+
+
+def _cost(runtime: LocalRuntime, since: cost_run.RunMark | str, orders: int, fail_rate: float) -> dict[str, Any]:
     """The run's cost on AWS; a run whose cost cannot be measured still has its summary."""
+    if isinstance(since, str):
+        return {"error": since}
     try:
         return cost_run.run_cost(runtime, since, orders=orders, fail_rate=fail_rate)
     except Exception as error:
