@@ -4,7 +4,8 @@ Without options it starts the local runtime (embedded emulator, the stack deploy
 it, stand-ins, the HTTP API on localhost, the event source mapping pollers), runs a short
 demo load through it, prints the summary and stops. `--serve` keeps everything up until
 Ctrl-C instead. `invoke FUNCTION EVENT` runs one function once with an event file, like
-`sam local invoke` without Docker; `redrive QUEUE` moves a DLQ's messages back.
+`sam local invoke` without Docker; `redrive QUEUE` moves a DLQ's messages back; `cost
+--orders-per-month N` prices the usage `make bench` measured (see cost/).
 
 `--fault NAME=RATE` deals faults to the functions (see fault_injection);
 `--emulator-url` runs against an emulator already up, and `--state-dir` keeps what a run
@@ -26,6 +27,8 @@ from botocore.config import Config
 
 from automation_shared.order_records import OrderRecords
 
+from .cost import command as cost_command
+from .cost import report as cost_report
 from .demo_load import Summary, run_demo_load
 from .emulator import Emulator
 from .fault_injection import FAULT_NAMES, FaultPlan
@@ -75,7 +78,10 @@ def _curl_example(runtime: LocalRuntime) -> str:
 def _print_summary(summary: Summary) -> None:
     print("\nsummary")
     for name, value in summary.__dict__.items():
-        print(f"  {name:18} {value}")
+        if name == "cost":
+            print("\n".join(cost_report.summary_lines(value)))
+        else:
+            print(f"  {name:18} {value}")
 
 
 def _progress_printer() -> tuple[Callable[[str], None], Callable[[], None]]:
@@ -244,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.set_defaults(command=_run)
     commands = parser.add_subparsers(title="commands")
+    cost_command.add_parser(commands)
     invoke = commands.add_parser("invoke", help="run one function once with an event file")
     invoke.add_argument("function", choices=sorted(LOGICAL_IDS))
     invoke.add_argument("event", help="an events/*.json file")

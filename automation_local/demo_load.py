@@ -16,6 +16,7 @@ follows every order of the plan.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +33,7 @@ from automation_shared.signing import signed_headers
 from automation_shared.sqs_batches import send_batches
 
 from . import side_effects
+from .cost import run as cost_run
 from .demo_plan import Fate, PlannedOrder, plan
 from .local_runtime import LocalRuntime
 from .order_tracker import FINAL_STATES, OrderState, OrderTracker
@@ -46,6 +48,8 @@ MAX_BACKOFF_SECONDS = 5.0
 POLL_SECONDS = 1.0
 # Order statuses in a webhook answer that mean the order is in the queue.
 ACCEPTED = {"queued", "duplicate"}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,6 +72,7 @@ class Summary:
     invocation_errors: dict[str, int] = field(default_factory=dict)
     faults: dict[str, int] = field(default_factory=dict)  # dealt by the fault injection
     duplicates: dict[str, int] = field(default_factory=dict)  # see side_effects.duplicates
+    cost: dict[str, Any] = field(default_factory=dict)  # what the run's usage costs on AWS (see cost/)
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=False)
@@ -261,6 +266,7 @@ def run_demo_load(
 ) -> Summary:
     assert runtime.stack is not None
     started = time.monotonic()
+    cost_mark = _cost_mark(runtime)
     planned = plan(orders, fail_rate, seed, runtime.site.base_url)
     tracker = OrderTracker(
         runtime.emulator.client("dynamodb"),
@@ -291,4 +297,25 @@ def run_demo_load(
             time.sleep(POLL_SECONDS)
     summary.faults = runtime.faults.counts() if runtime.faults else {}
     summary.duplicates = _duplicates(runtime, planned)
+    summary.cost = _cost(runtime, cost_mark, len(planned), fail_rate)
     return summary
+
+
+def _cost_mark(runtime: LocalRuntime) -> cost_run.RunMark | str:
+    """Where the run's usage starts, or why it cannot be measured (an emulator without the
+    usage meter: `python -m moto.server` given with --emulator-url)."""
+    try:
+        return cost_run.mark(runtime)
+    except Exception as error:
+        return f"no usage meter at {runtime.emulator.endpoint_url}: {type(error).__name__}: {error}"
+
+
+def _cost(runtime: LocalRuntime, since: cost_run.RunMark | str, orders: int, fail_rate: float) -> dict[str, Any]:
+    """The run's cost on AWS; a run whose cost cannot be measured still has its summary."""
+    if isinstance(since, str):
+        return {"error": since}
+    try:
+        return cost_run.run_cost(runtime, since, orders=orders, fail_rate=fail_rate)
+    except Exception as error:
+        log.warning("the run's cost could not be measured: %s: %s", type(error).__name__, error)
+        return {"error": f"{type(error).__name__}: {error}"}

@@ -24,6 +24,7 @@ from types import TracebackType
 import boto3
 from botocore.config import Config
 
+from .cost.meter import USAGE_PATH
 from .emulator_server import API_CALLS_PATH
 
 REGION = "us-east-1"
@@ -66,15 +67,17 @@ class Emulator:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def client(self, service: str, **config: object):
-        """A boto3 client of the emulator; `config` overrides botocore Config settings."""
+    def client(self, service: str, *, access_key_id: str | None = None, **config: object):
+        """A boto3 client of the emulator; `config` overrides botocore Config settings;
+        `access_key_id`: the caller the emulator's usage meter sees (see cost/meter.py)."""
         defaults = Config(retries={"mode": "standard", "max_attempts": 5})
+        credentials = {**CREDENTIALS, **({"aws_access_key_id": access_key_id} if access_key_id else {})}
         return boto3.client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=self.region,
             config=defaults.merge(Config(**config)),  # type: ignore[arg-type]
-            **CREDENTIALS,
+            **credentials,
         )
 
     def client_environment(self) -> dict[str, str]:
@@ -115,6 +118,11 @@ class Emulator:
         by `service:Action` (e.g. `sqs:SendMessageBatch`; REST APIs by method, `s3:PUT`)."""
         with urllib.request.urlopen(f"{self.endpoint_url}{API_CALLS_PATH}", timeout=10) as answer:  # noqa: S310
             return Counter(json.loads(answer.read()))
+
+    def usage(self) -> dict[str, dict[str, dict[str, float]]]:
+        """What the usage meter recorded, by caller (the functions' and pollers' access keys)."""
+        with urllib.request.urlopen(f"{self.endpoint_url}{USAGE_PATH}", timeout=10) as answer:  # noqa: S310
+            return dict(json.loads(answer.read()))
 
     def reset_api_calls(self) -> None:
         request = urllib.request.Request(f"{self.endpoint_url}{API_CALLS_PATH}", method="DELETE")  # noqa: S310

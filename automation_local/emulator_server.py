@@ -10,6 +10,9 @@ server threads at once, which is far more than a count and not safe to parse und
     GET    /_emulator/api-calls   {"sqs:SendMessageBatch": 12, "s3:PUT": 3, ...}
     DELETE /_emulator/api-calls   starts the count again from zero
 
+Inside it, the usage meter (cost/meter.py) prices the requests of the local runtime's
+functions and pollers: `GET /_emulator/usage`.
+
 (S3 bucket names cannot start with `_`, so the path is no bucket's.)
 """
 
@@ -30,6 +33,8 @@ from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
+
+from automation_local.cost.meter import UsageMeter
 
 API_CALLS_PATH = "/_emulator/api-calls"
 # `Credential=<key>/<date>/<region>/<service>/aws4_request` in a SigV4 Authorization header.
@@ -120,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     run_simple(
         args.host,
         args.port,
-        ApiCallCounter(AtomicDynamoDbWrites(moto_app)),
+        # The meter sizes a DynamoDB write's item before and after it: inside the lock too.
+        ApiCallCounter(AtomicDynamoDbWrites(UsageMeter(moto_app, api_call))),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

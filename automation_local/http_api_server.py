@@ -104,12 +104,24 @@ def _reply_of(invocation: Invocation) -> tuple[int, dict[str, str], bytes]:
     return int(response["statusCode"]), dict(response.get("headers") or {}), raw
 
 
+@dataclass
+class HttpApiRequest:
+    """One request the API answered (what API Gateway bills and writes to its access log)."""
+
+    route_key: str
+    request_bytes: int
+    status: int
+    response_bytes: int
+
+
 class HttpApiServer:
     """A threaded HTTP server on 127.0.0.1 in front of the functions' sandbox pools."""
 
     def __init__(self, routes: list[Route], pools: dict[str, SandboxPool], port: int = 0) -> None:
         self.routes = routes
         self.pools = pools
+        self.answered: list[HttpApiRequest] = []  # every request a route matched, for the cost model
+        self._answered_lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -152,7 +164,10 @@ class HttpApiServer:
                     body=body,
                     query=parts.query,
                 )
-                return _reply_of(self.pools[route.function].invoke(event))
+                status, reply_headers, payload = _reply_of(self.pools[route.function].invoke(event))
+                with self._answered_lock:
+                    self.answered.append(HttpApiRequest(route.route_key, len(body), status, len(payload)))
+                return status, reply_headers, payload
         return 404, {"content-type": "application/json"}, b'{"message":"Not Found"}'
 
     def start(self) -> HttpApiServer:

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from . import local_account
+from .cost.meter import ESM_CALLER_PREFIX, FUNCTION_CALLER_PREFIX
 from .emulator import Emulator
 from .event_source_poller import EventSourcePoller, MappingConfiguration, stack_mappings
 from .fault_injection import FaultPlan, FaultProxy
@@ -138,7 +139,8 @@ class LocalRuntime:
         for logical_id, configuration in self._mappings().items():
             poller = EventSourcePoller(
                 configuration,
-                sqs_client=lambda: self.emulator.client("sqs"),
+                # Its own caller for the usage meter: the mapping's receives and deletes.
+                sqs_client=self._esm_sqs_client(logical_id),
                 new_sandbox=self._sandbox_factory(self._function_of(configuration.function_name)),
                 region=self.emulator.region,
             )
@@ -147,6 +149,9 @@ class LocalRuntime:
             self.start_polling()
 
     # ------------------------------------------------------------------ parts
+    def _esm_sqs_client(self, logical_id: str) -> Callable[[], Any]:
+        return lambda: self.emulator.client("sqs", access_key_id=f"{ESM_CALLER_PREFIX}{logical_id}")
+
     def _function_of(self, function_name: str) -> str:
         """`webhook`, `worker` or `feedback` for a deployed function name."""
         assert self.stack is not None
@@ -155,7 +160,12 @@ class LocalRuntime:
     def _sandbox_factory(self, function: str) -> Callable[[], FunctionSandbox]:
         assert self.stack is not None
         stack = self.stack
-        overrides = {**self.integrations.environment, **self.function_overrides.get(function, {})}
+        overrides = {
+            **self.integrations.environment,
+            # The function's own caller for the emulator's usage meter (its role, on AWS).
+            "AWS_ACCESS_KEY_ID": f"{FUNCTION_CALLER_PREFIX}{function}",
+            **self.function_overrides.get(function, {}),
+        }
         fails_after_handler = None
         if self.faults is not None and self._fault_proxy is not None:
             # The functions reach AWS through the fault proxy; the runtime itself (the

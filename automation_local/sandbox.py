@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from .cost.lambda_logs import LambdaLogLines, killed_invocation_lines
 from .lambda_runtime import LambdaContext, load_handler_module
 
 # Lambda gives a function's init (imports, module-level clients) 10 s of its own; an init
@@ -45,20 +46,27 @@ def _serve(
     function_name: str,
     timeout_seconds: float,
     memory_mb: int,
+    traced: bool,
     log_path: str | None,
 ) -> None:
     import os
 
+    # Lambda's own lines (INIT_START, START, END, REPORT) go to the log too (see cost/lambda_logs).
+    lambda_lines = LambdaLogLines(memory_mb, traced) if log_path is not None else None
     if log_path is not None:  # the function's log stream, as CloudWatch Logs would hold it
         log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)
     os.environ.update(environment)
+    if lambda_lines:
+        lambda_lines.init_started()
     try:
         module = load_handler_module(function, Path(code_dir))
     except Exception as error:  # Lambda's Runtime.ImportModuleError and init errors
         connection.send(("error", f"Init error: {type(error).__name__}: {error}\n{traceback.format_exc()}"))
         return
+    if lambda_lines:
+        lambda_lines.init_done()
     connection.send(("ready", None))
     while True:
         request = connection.recv()
@@ -68,13 +76,18 @@ def _serve(
         context = LambdaContext(
             function_name=function_name, timeout_seconds=timeout_seconds, memory_limit_in_mb=memory_mb
         )
+        if lambda_lines:
+            lambda_lines.start(context.aws_request_id)
         try:
             response = module.lambda_handler(event, context)
             if fail_after_handler:  # an injected fault (see fault_injection): the response is lost
                 raise RuntimeError("InjectedFault: the runtime failed after the handler returned")
-            connection.send(("ok", response))
+            outcome = ("ok", response)
         except Exception as error:  # what Lambda reports as an invocation error
-            connection.send(("error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}"))
+            outcome = ("error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
+        if lambda_lines:
+            lambda_lines.end(context.aws_request_id)
+        connection.send(outcome)
 
 
 class FunctionSandbox:
@@ -89,10 +102,12 @@ class FunctionSandbox:
         memory_mb: int,
         log_path: Path | None = None,
         fails_after_handler: Callable[[], bool] | None = None,
+        traced: bool = False,
     ) -> None:
-        """`log_path`: where the function's output goes (default: this process's);
-        `fails_after_handler`: asked before each invocation whether to fail it after its
-        handler returns (an injected fault)."""
+        """`log_path`: where the function's output goes (default: this process's), with
+        Lambda's own START/END/REPORT lines; `fails_after_handler`: asked before each
+        invocation whether to fail it after its handler returns (an injected fault);
+        `traced`: active X-Ray tracing (the REPORT line is followed by an XRAY line)."""
         self.function = function
         self._args = (
             function,
@@ -101,6 +116,7 @@ class FunctionSandbox:
             function_name,
             timeout_seconds,
             memory_mb,
+            traced,
             str(log_path) if log_path else None,
         )
         self.timeout_seconds = timeout_seconds
@@ -154,10 +170,14 @@ class FunctionSandbox:
     def _failed(self, error: str, started: float | None = None) -> Invocation:
         """An invocation the runtime ended, written to the function's log as Lambda does."""
         log_path = self._args[-1]
+        duration_ms = (time.monotonic() - started) * 1000 if started else 0.0
         if log_path:
             with open(log_path, "a") as log:
-                log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {error}\n")
-        return Invocation(error=error, duration_ms=(time.monotonic() - started) * 1000 if started else 0.0)
+                if started is None:
+                    log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {error}\n")
+                else:  # the invocation was billed until the runtime ended it
+                    log.write(killed_invocation_lines(duration_ms, int(self._args[5]), error))
+        return Invocation(error=error, duration_ms=duration_ms)
 
     def stop(self) -> None:
         if self._connection is not None:

@@ -40,4 +40,13 @@ def sandbox_for(
         memory_mb=int(configuration["MemorySize"]),
         log_path=log_dir / f"{function}.log" if log_dir else None,
         fails_after_handler=fails_after_handler,
+        traced=_traced(stack, function, configuration),
     )
+
+
+def _traced(stack: LocalStack, function: str, configuration: dict) -> bool:
+    """Active tracing, as deployed or (moto's CloudFormation drops TracingConfig) as translated."""
+    deployed = configuration.get("TracingConfig", {}).get("Mode")
+    resource = stack.cfn_template.get("Resources", {}).get(LOGICAL_IDS[function], {})
+    translated = resource.get("Properties", {}).get("TracingConfig", {}).get("Mode")
+    return "Active" in (deployed, translated)

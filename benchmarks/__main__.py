@@ -20,7 +20,9 @@ from .report import document, machine, machine_line, table, write
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Each module registers its measurements when imported; this order is the table's.
-MODULES = ("init_time", "package_size", "worker_overhead", "io_batch", "local_runtime", "kms", "memory")
+MODULES = ("init_time", "package_size", "worker_overhead", "io_batch", "local_runtime", "cost", "kms", "memory")
+DEFAULT_OUTPUT = REPO_ROOT / "bench" / "latest.json"
+DEFAULT_CHART = REPO_ROOT / "docs" / "cost-by-service.png"
 
 
 def load_measurements() -> None:
@@ -32,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs: checks the bench works, figures are rough")
     parser.add_argument("--build-dir", type=Path, default=REPO_ROOT / ".aws-sam" / "build")
-    parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench" / "latest.json")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument(
+        "--chart", type=Path, default=None, help="the cost chart (default docs/, or beside --output when given)"
+    )
     parser.add_argument("--only", nargs="*", default=None, help="run only these measurements (by name)")
     args = parser.parse_args(argv)
     load_measurements()
@@ -43,7 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     errors: dict[str, str] = {}
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
-        bench = Bench(repo_root=REPO_ROOT, build_dir=args.build_dir.resolve(), scratch=scratch, quick=args.quick)
+        chart = args.chart or (
+            DEFAULT_CHART if args.output == DEFAULT_OUTPUT else args.output.with_name(DEFAULT_CHART.name)
+        )
+        bench = Bench(
+            repo_root=REPO_ROOT,
+            build_dir=args.build_dir.resolve(),
+            scratch=scratch,
+            quick=args.quick,
+            output_dir=args.output.parent,
+            chart=chart,
+        )
         for entry in MEASUREMENTS:
             if args.only is not None and entry.name not in args.only:
                 continue

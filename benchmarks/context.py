@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .artifacts import Artifacts, load_artifacts
 
@@ -14,6 +15,10 @@ class Bench:
     build_dir: Path  # what `sam build` produced (.aws-sam/build)
     scratch: Path  # removed after the run
     quick: bool = False  # fewer runs: the test suite's smoke run, not figures to quote
+    output_dir: Path | None = None  # beside latest.json: what a measurement keeps (bench/cost-usage.json)
+    chart: Path | None = None  # where the cost chart goes (docs/cost-by-service.png for make bench)
+    # What one measurement leaves for a later one (the local runtime's run, for the cost figures).
+    results: dict[str, Any] = field(default_factory=dict)
     _artifacts: Artifacts | None = field(default=None, repr=False)
 
     @property

@@ -86,6 +86,7 @@ def local_runtime_flow(bench: Bench) -> list[Figure]:
         runtime.emulator.reset_api_calls()  # the count covers the load, not the stack's deployment
         emulator_cpu_before, load_started = _cpu_seconds(runtime.emulator.pid), time.monotonic()
         summary = _run_load(runtime, orders, timeout=bench.runs(1800, 600))
+        bench.results["local_runtime.summary"] = summary  # its cost: the happy path's (benchmarks/cost.py)
         calls: Counter[str] = runtime.emulator.api_calls()
         emulator_cpu_after, load_seconds = _cpu_seconds(runtime.emulator.pid), time.monotonic() - load_started
         runtime.stop_polling()  # idle pollers' long polls would share the emulator with the reference

@@ -36,6 +36,11 @@ def test_quick_bench_reports_every_figure(sam_build_dir: Path, tmp_path: Path) -
         "worker_peak_rss_mb",
         "sends_per_order",
         "flow_ratio",
+        "dynamodb_writes_per_order",
+        "s3_puts_per_order",
+        "cost_per_million_orders",
+        "cost_per_million_orders.fifth_failing",
+        "log_bytes_per_order",
     }
     assert set(figures) == expected
     for function in FUNCTIONS:
@@ -48,6 +53,17 @@ def test_quick_bench_reports_every_figure(sam_build_dir: Path, tmp_path: Path) -
     # every order leaves the webhook and the worker in batches of at most 10
     assert 0.2 <= figures["sends_per_order"] < 3
     assert 0 < figures["flow_ratio"] < 10
+    # the functions write to DynamoDB for every order; at most one archive object an order
+    assert 0 < figures["dynamodb_writes_per_order"] < 50
+    assert 0 <= figures["s3_puts_per_order"] <= 1
+    # a million orders cost dollars, not cents nor thousands; failures cost more than none
+    assert 0.5 < figures["cost_per_million_orders"] < 500
+    assert figures["cost_per_million_orders.fifth_failing"] > figures["cost_per_million_orders"] * 0.8
+    # every invocation writes Lambda's START/END/REPORT lines (about 250 bytes) for its orders
+    assert 20 < figures["log_bytes_per_order"] < 100_000
+    usage = json.loads((tmp_path / "cost-usage.json").read_text())
+    assert usage["per_order"]["dynamodb"]["writes"] == figures["dynamodb_writes_per_order"] or usage["orders"] > 0
+    assert (tmp_path / "cost-by-service.png").stat().st_size > 10_000
     statuses = {entry["status"] for entry in report["figures"].values()}
     assert statuses <= {"pass", "miss", "info"}
     assert report["machine"]["cores"] >= 1

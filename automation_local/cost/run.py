@@ -1,0 +1,64 @@
+"""The cost of a local run: marks where a load starts, measures its usage when it ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..paths import TEMPLATE_PATH
+from ..sam_template import load_template
+from .lambda_logs import log_sizes, read_logs
+from .model import cost_summary
+from .prices import DEFAULT_REGION, load_prices
+from .stack_facts import stack_facts
+from .usage import measure, subtract
+
+if TYPE_CHECKING:
+    from ..local_runtime import LocalRuntime
+
+
+@dataclass
+class RunMark:
+    meter: dict[str, Any]
+    log_offsets: dict[str, int]
+    http_requests: int
+
+
+def mark(runtime: LocalRuntime) -> RunMark:
+    """Where the run's part of the meter, the logs and the HTTP API's requests begins."""
+    answered = runtime.http_api.answered if runtime.http_api else []
+    return RunMark(runtime.emulator.usage(), log_sizes(runtime.log_dir), len(answered))
+
+
+def access_log_format(template: dict[str, Any]) -> str:
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::HttpApi":
+            return str(resource.get("Properties", {}).get("AccessLogSettings", {}).get("Format", ""))
+    return ""
+
+
+def run_usage(runtime: LocalRuntime, since: RunMark, *, orders: int, fail_rate: float) -> dict[str, Any]:
+    """The usage per order of the run since `since`."""
+    assert runtime.stack is not None
+    answered = (runtime.http_api.answered if runtime.http_api else [])[since.http_requests :]
+    template = load_template(TEMPLATE_PATH)
+    facts = stack_facts(template, runtime.stack.parameters)
+    return measure(
+        orders=orders,
+        fail_rate=fail_rate,
+        meter=subtract(runtime.emulator.usage(), since.meter),
+        logs=read_logs(runtime.log_dir, since.log_offsets),
+        http_requests=[(r.route_key, r.request_bytes, r.status, r.response_bytes) for r in answered],
+        access_log_format=access_log_format(template),
+        cmk_secret_names=facts.cmk_secret_names,
+    )
+
+
+def run_cost(
+    runtime: LocalRuntime, since: RunMark, *, orders: int, fail_rate: float, region: str = DEFAULT_REGION
+) -> dict[str, Any]:
+    """The run's `cost` (see model.cost_summary); the stack's parameters as deployed locally
+    size the fixed costs, except the local runtime's own (timeouts, concurrency), which do not."""
+    assert runtime.stack is not None
+    usage = run_usage(runtime, since, orders=orders, fail_rate=fail_rate)
+    return cost_summary(usage, stack_facts(parameters=runtime.stack.parameters), load_prices(region))
