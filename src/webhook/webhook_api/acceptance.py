@@ -23,6 +23,7 @@ per order where this design needs one (the worker's idempotency does the rest).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -31,6 +32,8 @@ from automation_shared.contracts import OrderMessage
 from automation_shared.messages import order_message
 from automation_shared.order_records import OrderRecords, dedup_key, order_id_for, record_key
 from automation_shared.sqs_batches import send_batches
+
+_writers = ThreadPoolExecutor(max_workers=10, thread_name_prefix="record")  # a request holds 10 orders at most
 
 
 class Outcome(StrEnum):
@@ -54,6 +57,12 @@ def deduplication_key(order: OrderMessage) -> str:
     return record_key(order.orderId)
 
 
+def _record(records: OrderRecords, order: OrderMessage) -> None:
+    records.record_accepted(order)
+    if deduplication_key(order) != record_key(order.orderId):
+        records.record_deduplication(str(order.deduplicationId), order.orderId)
+
+
 def accept(orders: list[OrderMessage], *, records: OrderRecords, sqs: Any, queue_url: str) -> list[Accepted]:
     """`orders` with their order ids assigned (intake.parse_orders)."""
     first_of_key: dict[str, int] = {}
@@ -67,15 +76,13 @@ def accept(orders: list[OrderMessage], *, records: OrderRecords, sqs: Any, queue
     }
     new = [orders[index] for key, index in first_of_key.items() if key not in sent_before]
     failed = send_batches(sqs, queue_url, [order_message(order) for order in new])
+    sent = [order for order in new if order.orderId not in failed]
+    # The records are written side by side (each its own conditional PutItem: BatchWriteItem
+    # has no conditions), so a request of ten waits for one write, not ten.
+    list(_writers.map(lambda order: _record(records, order), sent))
     for order in new:
-        index = first_of_key[deduplication_key(order)]
-        if order.orderId in failed:
-            results[index] = Accepted(order.orderId, Outcome.FAILED)
-            continue
-        records.record_accepted(order)
-        if deduplication_key(order) != record_key(order.orderId):
-            records.record_deduplication(str(order.deduplicationId), order.orderId)
-        results[index] = Accepted(order.orderId, Outcome.QUEUED)
+        outcome = Outcome.FAILED if order.orderId in failed else Outcome.QUEUED
+        results[first_of_key[deduplication_key(order)]] = Accepted(order.orderId, outcome)
     answers = []
     for index, order in enumerate(orders):
         first = results[first_of_key[deduplication_key(order)]]
