@@ -65,14 +65,18 @@ def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -
     secret = parameters.get_secret(WEBHOOK_SECRET_NAME, max_age=SECRET_CACHE_SECONDS)
     event = app.current_event
     try:
-        used, timestamp = verify(
+        signature, timestamp = verify(
             str(secret), dict(event.headers), event.request_context.http.method, event.raw_path, body
         )
-        signatures.accept_once(used, timestamp)
-    except (SignatureError, ReplayedRequestError) as refused:
-        metrics.add_metric(name="UnauthenticatedRequests", unit=MetricUnit.Count, value=1)
-        return problem(401, "Unauthenticated", str(refused))
+    except SignatureError as refused:
+        return unauthenticated(refused)
+    app.append_context(signature=signature, signature_timestamp=timestamp)
     return next_middleware(app)
+
+
+def unauthenticated(refused: Exception) -> Response:
+    metrics.add_metric(name="UnauthenticatedRequests", unit=MetricUnit.Count, value=1)
+    return problem(401, "Unauthenticated", str(refused))
 
 
 app.use(middlewares=[authenticate])
@@ -81,12 +85,29 @@ app.use(middlewares=[authenticate])
 @app.post("/orders")
 def create_orders() -> Response:
     try:
-        orders, is_batch = parse_orders(_raw_body(), LONGEST_TASK_SECONDS)
+        intake = parse_orders(_raw_body(), LONGEST_TASK_SECONDS)
     except IntakeError as invalid:
         metrics.add_metric(name="OrdersRejected", unit=MetricUnit.Count, value=1)
         return problem(invalid.status, invalid.title, errors=invalid.errors)
-
-    accepted = accept(orders, records=records, sqs=sqs, queue_url=ORDER_QUEUE_URL)
+    signature, timestamp = app.context["signature"], app.context["signature_timestamp"]
+    try:
+        if intake.anonymous:  # its replay would be a new order: refused before anything is sent
+            signatures.accept_once(signature, timestamp)
+        acceptance = accept(
+            intake.orders,
+            records=records,
+            sqs=sqs,
+            queue_url=ORDER_QUEUE_URL,
+            signature=signature,
+            signature_recorded=intake.anonymous,
+        )
+    except ReplayedRequestError as replayed:
+        return unauthenticated(replayed)
+    if not acceptance.recorded and not intake.anonymous:
+        # No record carries this signature (every order a duplicate, or refused by SQS): a
+        # record of its own, so a replay of it is refused too.
+        signatures.accept_once(signature, timestamp)
+    accepted = acceptance.accepted
     results = [{"orderId": a.order_id, "status": a.outcome.value} for a in accepted]
     metrics.add_metric(
         name="OrdersQueued", unit=MetricUnit.Count, value=sum(a.outcome is Outcome.QUEUED for a in accepted)
@@ -94,7 +115,7 @@ def create_orders() -> Response:
     retry = [a for a in accepted if a.outcome is Outcome.FAILED]
     if len(retry) == len(accepted):  # nothing accepted (SQS refused every order): safe to retry
         return problem(503, "Not accepted, retry later", orders=results)
-    body = {"orders": results} if is_batch else results[0]
+    body = {"orders": results} if intake.is_batch else results[0]
     # 207: some orders of the batch must be retried, each named with its status.
     status_code = 207 if retry else 202
     return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
@@ -102,6 +123,10 @@ def create_orders() -> Response:
 
 @app.get("/orders/<orderId>")
 def get_order(orderId: str) -> Response:  # noqa: N803 - the route's path parameter
+    try:
+        signatures.accept_once(app.context["signature"], app.context["signature_timestamp"])
+    except ReplayedRequestError as replayed:
+        return unauthenticated(replayed)
     if not ORDER_ID.match(orderId):
         return problem(400, "Invalid order id", errors=[{"path": "orderId", "message": "must be a UUID"}])
     record = records.get(orderId.lower())

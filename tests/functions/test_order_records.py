@@ -111,7 +111,7 @@ def test_the_webhook_records_an_order_once(records: OrderRecords) -> None:
     assert records.record_accepted(order) is True
     assert records.record_accepted(order) is False
     found = records.accepted_before([f"order#{order.orderId}", f"order#{uuid.uuid4()}"])
-    assert found == {f"order#{order.orderId}": order.orderId}
+    assert found == {f"order#{order.orderId}": {"orderId": order.orderId}}
 
 
 def test_a_deduplication_id_always_names_the_same_uuid4() -> None:

@@ -252,6 +252,63 @@ def test_a_replayed_request_is_a_401_and_enqueues_nothing(
     assert len(order_queue()) == 1
 
 
+REPLAYED = {
+    "an order without ids (its signature recorded before it is accepted)": lambda: new_order(),
+    "orders with ids (their records carry the signature)": lambda: [
+        new_order(deduplicationId=f"d-{uuid.uuid4()}"),
+        new_order(orderId=str(uuid.uuid4())),
+    ],
+}
+
+
+@pytest.mark.parametrize("document", REPLAYED.values(), ids=REPLAYED.keys())
+def test_a_replay_of_an_accepted_request_is_a_401(
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]], document: Callable[[], Any]
+) -> None:
+    # GIVEN an accepted request
+    body = json.dumps(document()).encode()
+    headers = {
+        "content-type": "application/json",
+        **fresh_signed_headers(webhook_client.secret, "POST", "/orders", body),
+    }
+    event = http_api_event("POST", "/orders", route_key="POST /orders", headers=headers, body=body)
+    assert webhook_client.send(event).status == 202
+    sent = len(order_queue())
+    # WHEN it is sent again as it was
+    replay = webhook_client.send(event)
+    # THEN it is refused and sends nothing
+    assert replay.status == 401 and "used before" in replay.json["detail"]
+    assert sent >= 1 and order_queue() == []
+
+
+def test_a_replay_of_a_request_of_duplicates_only_is_a_401(
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN an order accepted, then a second request (a client's retry) of the same order
+    document = new_order(deduplicationId=f"d-{uuid.uuid4()}")
+    assert webhook_client.post(document).status == 202
+    body = json.dumps(document).encode()
+    headers = {
+        "content-type": "application/json",
+        **fresh_signed_headers(webhook_client.secret, "POST", "/orders", body),
+    }
+    retry = http_api_event("POST", "/orders", route_key="POST /orders", headers=headers, body=body)
+    assert webhook_client.send(retry).json["status"] == "duplicate"
+    order_queue()
+    # WHEN the retry (which recorded no order of its own) is replayed
+    replay = webhook_client.send(retry)
+    # THEN it is refused all the same
+    assert replay.status == 401
+    assert order_queue() == []
+
+
+def test_a_replayed_get_is_a_401(webhook_client: WebhookClient) -> None:
+    order_id = webhook_client.post(new_order()).json["orderId"]
+    signed = fresh_signed_headers(webhook_client.secret, "GET", f"/orders/{order_id}")
+    assert webhook_client.get(order_id, headers=signed).status == 200
+    assert webhook_client.get(order_id, headers=signed).status == 401
+
+
 def test_a_signature_covers_the_method_and_path(webhook_client: WebhookClient) -> None:
     # GIVEN an order, and a GET signed for another order's path
     order_id = webhook_client.post(new_order()).json["orderId"]

@@ -153,35 +153,38 @@ class OrderRecords:
         if item is None:
             return None
         plain = {name: _plain(value) for name, value in item.items()}
-        for bookkeeping in ("id", "expiration", "claimAttempt", "claimLease", "claimMessage", "acted"):
+        for bookkeeping in ("id", "expiration", "claimAttempt", "claimLease", "claimMessage", "acted", "sig"):
             plain.pop(bookkeeping, None)
         plain["history"] = [
             dict(zip(("status", "at"), entry.split(" ", 1), strict=True)) for entry in plain.get("history", [])
         ]
         return plain
 
-    def accepted_before(self, keys: Collection[str]) -> dict[str, str]:
-        """For the webhook: which of these keys (`order#...`, `dedup#...`) exist, with the
-        order id each names. One BatchGetItem per 100 keys, strongly consistent."""
-        found: dict[str, str] = {}
+    def accepted_before(self, keys: Collection[str]) -> dict[str, dict[str, str]]:
+        """For the webhook: which of these keys (`order#...`, `dedup#...`, a request
+        signature's) exist, each with the order id it names and the signature of the request
+        that wrote it. One BatchGetItem per 100 keys, strongly consistent."""
+        found: dict[str, dict[str, str]] = {}
         pending = [{"id": {"S": key}} for key in dict.fromkeys(keys)]
         while pending:
             chunk, pending = pending[:100], pending[100:]
             request: dict[str, Any] = {
-                self._table: {"Keys": chunk, "ConsistentRead": True, "ProjectionExpression": "id, orderId"}
+                self._table: {"Keys": chunk, "ConsistentRead": True, "ProjectionExpression": "id, orderId, sig"}
             }
             while request:
                 answer = self._dynamodb.batch_get_item(RequestItems=request)
                 for item in answer["Responses"].get(self._table, []):
-                    found[item["id"]["S"]] = item["orderId"]["S"]
+                    found[item["id"]["S"]] = {name: value["S"] for name, value in item.items() if name != "id"}
                 request = answer.get("UnprocessedKeys") or {}
         return found
 
     # ------------------------------------------------------------------ the webhook
-    def record_accepted(self, order: OrderMessage) -> bool:
-        """The order is in the queue: its record, unless one exists (the worker may have
-        started it already, or an earlier request with the same key wrote it)."""
+    def record_accepted(self, order: OrderMessage, signature: str = "") -> bool:
+        """The order is in the queue: its record, with the signature of the request that sent
+        it (webhook_api/replay.py), unless one exists (the worker may have started it
+        already, or an earlier request with the same key wrote it)."""
         now = _now()
+        signed = {"sig": {"S": signature}} if signature else {}
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
@@ -193,6 +196,7 @@ class OrderRecords:
                     "createdAt": {"S": now},
                     "updatedAt": {"S": now},
                     "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                    **signed,
                 },
                 ConditionExpression="attribute_not_exists(id)",
             )
@@ -200,7 +204,7 @@ class OrderRecords:
             return False
         return True
 
-    def record_deduplication(self, deduplication_id: str, order_id: str) -> None:
+    def record_deduplication(self, deduplication_id: str, order_id: str, signature: str = "") -> None:
         """For an order sent with both ids: its deduplicationId names it from now on."""
         try:
             self._dynamodb.put_item(
@@ -209,6 +213,7 @@ class OrderRecords:
                     "id": {"S": dedup_key(deduplication_id)},
                     "orderId": {"S": order_id},
                     "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                    **({"sig": {"S": signature}} if signature else {}),
                 },
                 ConditionExpression="attribute_not_exists(id)",
             )

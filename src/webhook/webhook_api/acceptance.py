@@ -33,6 +33,8 @@ from automation_shared.messages import order_message
 from automation_shared.order_records import OrderRecords, dedup_key, order_id_for, record_key
 from automation_shared.sqs_batches import send_batches
 
+from .replay import ReplayedRequestError, signature_key
+
 _writers = ThreadPoolExecutor(max_workers=10, thread_name_prefix="record")  # a request holds 10 orders at most
 
 
@@ -57,18 +59,40 @@ def deduplication_key(order: OrderMessage) -> str:
     return record_key(order.orderId)
 
 
-def _record(records: OrderRecords, order: OrderMessage) -> None:
-    records.record_accepted(order)
+@dataclass
+class Acceptance:
+    accepted: list[Accepted]  # one per order of the request, in its order
+    recorded: bool  # some order's record was written by this request (and carries its signature)
+
+
+def _record(records: OrderRecords, order: OrderMessage, signature: str) -> bool:
+    recorded = records.record_accepted(order, signature)
     if deduplication_key(order) != record_key(order.orderId):
-        records.record_deduplication(str(order.deduplicationId), order.orderId)
+        records.record_deduplication(str(order.deduplicationId), order.orderId, signature)
+    return recorded
 
 
-def accept(orders: list[OrderMessage], *, records: OrderRecords, sqs: Any, queue_url: str) -> list[Accepted]:
-    """`orders` with their order ids assigned (intake.parse_orders)."""
+def accept(
+    orders: list[OrderMessage],
+    *,
+    records: OrderRecords,
+    sqs: Any,
+    queue_url: str,
+    signature: str,
+    signature_recorded: bool = False,
+) -> Acceptance:
+    """`orders` with their order ids assigned (intake.parse_orders), sent by a request with
+    this signature; raises ReplayedRequestError if the signature was used before (the read
+    that finds the keys sent before finds it too: webhook_api/replay.py), unless the request
+    has just recorded its first use itself (`signature_recorded`)."""
     first_of_key: dict[str, int] = {}
     for index, order in enumerate(orders):
         first_of_key.setdefault(deduplication_key(order), index)  # the same key twice in one request: one order
-    sent_before = records.accepted_before(first_of_key)
+    found = records.accepted_before([*first_of_key] + ([] if signature_recorded else [signature_key(signature)]))
+    used = signature_key(signature) in found or any(item.get("sig") == signature for item in found.values())
+    if used and not signature_recorded:
+        raise ReplayedRequestError("this signature has been used before: sign every request anew")
+    sent_before = {key: item["orderId"] for key, item in found.items() if "orderId" in item}
     results: dict[int, Accepted] = {
         index: Accepted(sent_before[key], Outcome.DUPLICATE)
         for key, index in first_of_key.items()
@@ -79,7 +103,7 @@ def accept(orders: list[OrderMessage], *, records: OrderRecords, sqs: Any, queue
     sent = [order for order in new if order.orderId not in failed]
     # The records are written side by side (each its own conditional PutItem: BatchWriteItem
     # has no conditions), so a request of ten waits for one write, not ten.
-    list(_writers.map(lambda order: _record(records, order), sent))
+    recorded = any(list(_writers.map(lambda order: _record(records, order, signature), sent)))
     for order in new:
         outcome = Outcome.FAILED if order.orderId in failed else Outcome.QUEUED
         results[first_of_key[deduplication_key(order)]] = Accepted(order.orderId, outcome)
@@ -89,4 +113,4 @@ def accept(orders: list[OrderMessage], *, records: OrderRecords, sqs: Any, queue
         if index != first_of_key[deduplication_key(order)] and first.outcome is Outcome.QUEUED:
             first = Accepted(first.order_id, Outcome.DUPLICATE)
         answers.append(first)
-    return answers
+    return Acceptance(answers, recorded)

@@ -58,9 +58,18 @@ def _timeout_error(order: OrderMessage, prefix: str, longest_task_seconds: int) 
     return {"path": _path(prefix, ("payload", "timeout")), "message": message}
 
 
-def parse_orders(body: bytes, longest_task_seconds: int) -> tuple[list[OrderMessage], bool]:
-    """Validated orders of the body and whether it was a batch (a JSON array); raises IntakeError.
-    `longest_task_seconds`: the most `payload.timeout` may ask (task_budget.longest_task_seconds)."""
+@dataclass(frozen=True)
+class Intake:
+    orders: list[OrderMessage]
+    is_batch: bool  # the body was a JSON array
+    # Some order came with neither orderId nor deduplicationId: nothing but the request's
+    # signature tells a replay of it from a new order.
+    anonymous: bool
+
+
+def parse_orders(body: bytes, longest_task_seconds: int) -> Intake:
+    """Validated orders of the body; raises IntakeError. `longest_task_seconds`: the most
+    `payload.timeout` may ask (task_budget.longest_task_seconds)."""
     if len(body) > MAX_BODY_BYTES:
         raise IntakeError(413, f"Body larger than {MAX_BODY_BYTES} bytes")
     try:
@@ -92,4 +101,5 @@ def parse_orders(body: bytes, longest_task_seconds: int) -> tuple[list[OrderMess
         orders.append(order)
     if errors:
         raise IntakeError(422, "Invalid orders", errors)
-    return orders, is_batch
+    anonymous = any("orderId" not in raw and "deduplicationId" not in raw for raw in raw_orders)
+    return Intake(orders, is_batch, anonymous)
