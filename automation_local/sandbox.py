@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from .cost.lambda_logs import LambdaLogLines, killed_invocation_lines
+from .cost.lambda_logs import LambdaLogLines, cpu_path, killed_invocation_lines
 from .lambda_runtime import LambdaContext, load_handler_module
 
 # Lambda gives a function's init (imports, module-level clients) 10 s of its own; an init
@@ -52,7 +52,7 @@ def _serve(
     import os
 
     # Lambda's own lines (INIT_START, START, END, REPORT) go to the log too (see cost/lambda_logs).
-    lambda_lines = LambdaLogLines(memory_mb, traced) if log_path is not None else None
+    lambda_lines = LambdaLogLines(memory_mb, traced, cpu_file=cpu_path(Path(log_path))) if log_path else None
     if log_path is not None:  # the function's log stream, as CloudWatch Logs would hold it
         log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log, 1)

@@ -11,7 +11,10 @@ Duration: 147 ms ... Init Duration: 130.49 ms`, 147 = ceil(15.74 + 130.49).
 
 The sandbox writes the same lines to `<log_dir>/<function>.log`, so the log's bytes include
 them, and `read_logs` reads back what a bill needs: bytes and events, billed milliseconds,
-cold starts and their init time, and the distinct EMF metrics the functions emitted.
+cold starts and their init time, and the distinct EMF metrics the functions emitted. Beside
+the log (`<function>.cpu.jsonl`, not part of it: Lambda writes no such line) the sandbox
+keeps each invocation's and each init's CPU time: the work a function does, which the
+model prices where the local wall time is mostly waiting for a busy emulator (model.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import contextlib
 import gzip
 import json
 import math
+import os
 import re
 import secrets
 import sys
@@ -96,33 +100,60 @@ def _write_stdout(text: str) -> None:
     sys.stdout.flush()
 
 
-class LambdaLogLines:
-    """In a sandbox: the runtime's lines around each invocation, written to the function's log."""
+def cpu_path(log_path: Path) -> Path:
+    """Where a function's CPU times go, beside its log."""
+    return log_path.with_suffix(".cpu.jsonl")
 
-    def __init__(self, memory_mb: int, traced: bool, write: Callable[[str], None] = _write_stdout) -> None:
+
+def _cpu_seconds() -> float:
+    """CPU time of this process so far, all its threads (user and system)."""
+    times = os.times()
+    return times.user + times.system
+
+
+class LambdaLogLines:
+    """In a sandbox: the runtime's lines around each invocation, written to the function's log,
+    and the invocation's CPU time beside it (`cpu_file`)."""
+
+    def __init__(
+        self,
+        memory_mb: int,
+        traced: bool,
+        write: Callable[[str], None] = _write_stdout,
+        cpu_file: Path | None = None,
+    ) -> None:
         self.memory_mb = memory_mb
         self.traced = traced
         self._write = write
+        self._cpu_file = cpu_file
         self._init_ms: float | None = None
+        self._init_cpu_ms = 0.0
         self._started = 0.0
+        self._cpu_started = 0.0
 
     def init_started(self) -> None:
         self._write(init_start_line())
-        self._started = time.perf_counter()
+        self._started, self._cpu_started = time.perf_counter(), _cpu_seconds()
 
     def init_done(self) -> None:
         self._init_ms = (time.perf_counter() - self._started) * 1000
+        self._init_cpu_ms = (_cpu_seconds() - self._cpu_started) * 1000
 
     def start(self, request_id: str) -> None:
         self._write(start_line(request_id))
-        self._started = time.perf_counter()
+        self._started, self._cpu_started = time.perf_counter(), _cpu_seconds()
 
     def end(self, request_id: str) -> None:
         duration_ms = (time.perf_counter() - self._started) * 1000
+        cpu_ms = (_cpu_seconds() - self._cpu_started) * 1000
         report = report_line(
             request_id, duration_ms, self.memory_mb, _max_memory_used_mb(), self._init_ms, traced=self.traced
         )
         self._write(end_line(request_id) + report)
+        if self._cpu_file is not None:
+            init_cpu_ms = self._init_cpu_ms if self._init_ms is not None else 0.0
+            with self._cpu_file.open("a") as cpu:
+                cpu.write(json.dumps({"cpu_ms": round(cpu_ms, 3), "init_cpu_ms": round(init_cpu_ms, 3)}) + "\n")
         self._init_ms = None  # only the first invocation of an environment carries it
 
 
@@ -152,6 +183,8 @@ class FunctionLog:
     cold_starts: int = 0
     memory_mb: int = 0
     metrics: set[tuple[str, str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
+    cpu_ms: float = 0.0  # the invocations' CPU time (cpu_path), all threads
+    init_cpu_ms: float = 0.0
 
 
 def emf_metrics(event: dict[str, Any]) -> set[tuple[str, str, tuple[tuple[str, str], ...]]]:
@@ -197,11 +230,29 @@ def log_sizes(log_dir: Path) -> dict[str, int]:
     return {path.stem: path.stat().st_size for path in sorted(log_dir.glob("*.log"))}
 
 
+def log_sizes_with_cpu(log_dir: Path) -> dict[str, int]:
+    """Where a run's part starts in each log and each CPU file (`<function>.cpu` keys)."""
+    sizes = log_sizes(log_dir)
+    sizes.update({f"{p.name.removesuffix('.cpu.jsonl')}.cpu": p.stat().st_size for p in log_dir.glob("*.cpu.jsonl")})
+    return sizes
+
+
 def read_logs(log_dir: Path, since: dict[str, int] | None = None) -> dict[str, FunctionLog]:
-    """Each function's log (`<function>.log`) from the offset `since` gives, default its start."""
+    """Each function's log (`<function>.log`), and its CPU times, from the offsets `since`
+    gives (log_sizes_with_cpu), default their start."""
     logs = {}
     for path in sorted(log_dir.glob("*.log")):
         with path.open("rb") as file:
             file.seek((since or {}).get(path.stem, 0))
-            logs[path.stem] = read_log(file.read().decode("utf-8", "replace"))
+            log = read_log(file.read().decode("utf-8", "replace"))
+        cpu = cpu_path(path)
+        if cpu.exists():
+            with cpu.open("rb") as file:
+                file.seek((since or {}).get(f"{path.stem}.cpu", 0))
+                for line in file.read().decode().splitlines():
+                    with contextlib.suppress(ValueError, KeyError):
+                        times = json.loads(line)
+                        log.cpu_ms += times["cpu_ms"]
+                        log.init_cpu_ms += times["init_cpu_ms"]
+        logs[path.stem] = log
     return logs

@@ -108,13 +108,35 @@ FIXED_SERVICE = {
 }
 
 
+def aws_milliseconds(lam: dict[str, Any], calls_per_order: float, prices: PriceTable) -> tuple[float, float]:
+    """A function's billed milliseconds per order on AWS: its invocations', and the init's.
+
+    The local run's durations are mostly waiting: for an emulator that one Python process
+    serves to every function and poller on two shared cores, tens to hundreds of
+    milliseconds a call, where AWS answers in about ten. So the bill is built from what does
+    not depend on this machine: the CPU time each invocation used (measured, all threads;
+    Lambda gives CPU in proportion to MemorySize, one vCPU at 1,769 MB, so below that the
+    same work takes 1,769 / MemorySize times as long) and a round trip to AWS per call on a
+    record's path (a record's calls run one after another and a batch's records at once, so
+    an invocation waits for about one record's calls, plus its batch's shared send). Waits
+    for the integrations (Telegram, Perplexity, target sites: local stand-ins here) are not
+    in it: that is their latency, priced at MemorySize for as long as they take."""
+    if "cpu_ms" not in lam:  # usage measured before CPU times were kept: this machine's durations
+        return lam["billed_ms"] - lam["init_ms"], lam["init_ms"]
+    stretch = max(1.0, prices.facts["lambda.vcpu_memory_mb"] / lam["memory_mb"])
+    waits = (calls_per_order + 1) * lam["invocations"] * prices.facts["aws.api_round_trip_ms"]
+    return lam["cpu_ms"] * stretch + waits, lam["init_cpu_ms"] * stretch
+
+
 def xray_traces(invocations_per_month: float, reservoir: float, share: float) -> float:
     """Traces Lambda's sampling records from one function's invocations, spread evenly."""
     rate = invocations_per_month / SECONDS_PER_MONTH
     return SECONDS_PER_MONTH * (min(rate, reservoir) + share * max(rate - reservoir, 0.0))
 
 
-def cached_calls(calls_per_order: float, lam: dict[str, float] | None, orders: float) -> float:
+def cached_calls(
+    calls_per_order: float, lam: dict[str, float] | None, orders: float, billed_ms_per_order: float | None = None
+) -> float:
     """Calls a month of a value each execution environment fetches once per cache period.
 
     The run measures the calls per environment (per cold start: a short run fetches each
@@ -126,7 +148,8 @@ def cached_calls(calls_per_order: float, lam: dict[str, float] | None, orders: f
         return calls_per_order * orders
     per_environment = calls_per_order / max(lam["cold_starts"], lam["invocations"] * 1e-9)
     invocations = lam["invocations"] * orders
-    concurrency = invocations / SECONDS_PER_MONTH * lam["billed_ms"] / lam["invocations"] / 1000
+    billed = lam["billed_ms"] if billed_ms_per_order is None else billed_ms_per_order
+    concurrency = invocations / SECONDS_PER_MONTH * billed / lam["invocations"] / 1000
     refreshes = max(1.0, concurrency) * SECONDS_PER_MONTH / PARAMETER_CACHE_SECONDS
     return per_environment * min(invocations, refreshes)
 
@@ -157,13 +180,19 @@ def monthly_bill(usage: dict[str, Any], facts: StackFacts, prices: PriceTable, o
     bill = Bill(orders_per_month=n)
     q = bill.quantities
 
-    # Lambda: requests, billed duration (INIT included, as since 2025-08) x MemorySize.
+    # Lambda: requests, billed duration (INIT included, as since 2025-08) x MemorySize, the
+    # duration as AWS would bill it (aws_milliseconds).
     invocations = gb_seconds = init_gb_seconds = 0.0
+    aws_ms: dict[str, float] = {}  # per order, by function (for the environments alive: cached_calls)
     for function, lam in u["lambda"].items():
-        memory_gb = facts.memory_mb.get(function, lam["memory_mb"]) / 1024
+        lam = {**lam, "memory_mb": facts.memory_mb.get(function, lam["memory_mb"])}
+        memory_gb = lam["memory_mb"] / 1024
+        calls = sum(u.get("calls_by_caller", {}).get(function, {}).values())
+        duration_ms, init_ms = aws_milliseconds(lam, calls, prices)
+        aws_ms[function] = duration_ms + init_ms
         invocations += lam["invocations"] * n
-        gb_seconds += lam["billed_ms"] / 1000 * memory_gb * n
-        init_gb_seconds += lam["init_ms"] / 1000 * memory_gb * n
+        gb_seconds += (duration_ms + init_ms) / 1000 * memory_gb * n
+        init_gb_seconds += init_ms / 1000 * memory_gb * n
     duration_usd = prices.cost("lambda.arm64.gb_second", gb_seconds)
     init_share = init_gb_seconds / gb_seconds if gb_seconds else 0.0
     bill.add("lambda", "requests", prices.cost("lambda.request", invocations))
@@ -192,10 +221,11 @@ def monthly_bill(usage: dict[str, Any], facts: StackFacts, prices: PriceTable, o
     secret_calls = cmk_secret_calls = ssm_calls = 0.0
     for function, calls in u["calls_by_caller"].items():
         lam = u["lambda"].get(function)
-        secret_calls += cached_calls(calls.get("secretsmanager:GetSecretValue", 0.0), lam, n)
-        ssm_calls += cached_calls(calls.get("ssm:GetParameter", 0.0), lam, n)
+        billed = aws_ms.get(function)
+        secret_calls += cached_calls(calls.get("secretsmanager:GetSecretValue", 0.0), lam, n, billed)
+        ssm_calls += cached_calls(calls.get("ssm:GetParameter", 0.0), lam, n, billed)
         cmk = u["secretsmanager"].get("by_function", {}).get(function, {}).get("cmk_calls", 0.0)
-        cmk_secret_calls += cached_calls(cmk, lam, n)
+        cmk_secret_calls += cached_calls(cmk, lam, n, billed)
     bill.add("secretsmanager", "api_calls", prices.cost("secretsmanager.api_call", secret_calls))
     bill.add("ssm", "api_calls", prices.cost("ssm.standard_parameter_call", ssm_calls))
     q.update(secretsmanager_calls=secret_calls, ssm_calls=ssm_calls)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..paths import TEMPLATE_PATH
 from ..sam_template import load_template
-from .lambda_logs import log_sizes, read_logs
+from .lambda_logs import log_sizes_with_cpu, read_logs
 from .model import cost_summary
 from .prices import DEFAULT_REGION, load_prices
 from .stack_facts import stack_facts
@@ -27,7 +27,7 @@ class RunMark:
 def mark(runtime: LocalRuntime) -> RunMark:
     """Where the run's part of the meter, the logs and the HTTP API's requests begins."""
     answered = runtime.http_api.answered if runtime.http_api else []
-    return RunMark(runtime.emulator.usage(), log_sizes(runtime.log_dir), len(answered))
+    return RunMark(runtime.emulator.usage(), log_sizes_with_cpu(runtime.log_dir), len(answered))
 
 
 def access_log_format(template: dict[str, Any]) -> str:

@@ -107,8 +107,10 @@ def measure(
             "lambda": {
                 name: {
                     "invocations": per(log.invocations),
-                    "billed_ms": per(log.billed_ms),
+                    "billed_ms": per(log.billed_ms),  # on this machine (reported; see model.lambda_gb_seconds)
                     "init_ms": per(log.init_ms),
+                    "cpu_ms": per(log.cpu_ms),
+                    "init_cpu_ms": per(log.init_cpu_ms),
                     "cold_starts": per(log.cold_starts),
                     "memory_mb": log.memory_mb,
                 }

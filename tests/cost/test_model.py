@@ -7,7 +7,14 @@ import json
 import pytest
 
 from automation_local.cost.meter import CHUNK_BYTES, UsageMeter, chunks, sqs_message_bytes
-from automation_local.cost.model import SECONDS_PER_MONTH, cached_calls, fixed_costs, monthly_bill, xray_traces
+from automation_local.cost.model import (
+    SECONDS_PER_MONTH,
+    aws_milliseconds,
+    cached_calls,
+    fixed_costs,
+    monthly_bill,
+    xray_traces,
+)
 from automation_local.cost.prices import load_prices
 from tests.cost.usage_fixture import facts, usage
 
@@ -142,3 +149,24 @@ def test_the_log_retention_of_a_config_env_scales_the_stored_logs() -> None:
     long = monthly_bill(compressed, facts(log_retention_days=90), PRICES, 1e6).usage["cloudwatch_logs"]["storage"]
     assert long == pytest.approx(3 * short)
     assert short == pytest.approx(0.03 * 30 / (SECONDS_PER_MONTH / 86400))
+
+
+def test_lambda_is_billed_for_its_cpu_at_its_memory_share_and_a_round_trip_a_call() -> None:
+    # GIVEN a 512 MB function that used 10 ms of CPU per order (and 3 ms at init), made 2 AWS
+    # calls per order, in 0.1 invocations per order, on a machine where it took 4 s a batch
+    lam = {
+        "invocations": 0.1,
+        "billed_ms": 400.0,
+        "init_ms": 50.0,
+        "cpu_ms": 10.0,
+        "init_cpu_ms": 3.0,
+        "memory_mb": 512,
+    }
+    # WHEN its milliseconds on AWS are estimated
+    duration_ms, init_ms = aws_milliseconds(lam, calls_per_order=2.0, prices=PRICES)
+    # THEN the CPU work takes 1769 / 512 times as long at a 512 MB share of a vCPU, and each
+    # invocation waits 10 ms for each call on a record's path (2) and its batch's send (1)
+    assert duration_ms == pytest.approx(10.0 * 1769 / 512 + 3 * 0.1 * 10)
+    assert init_ms == pytest.approx(3.0 * 1769 / 512)
+    # AND at 1,769 MB or more the CPU work is not stretched
+    assert aws_milliseconds({**lam, "memory_mb": 2048}, 2.0, PRICES)[0] == pytest.approx(10.0 + 3.0)
