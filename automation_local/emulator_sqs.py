@@ -93,6 +93,7 @@ ReadyEntry = tuple[int, int]  # (sequence, version)
 WaitingEntry = tuple[float, int, int]  # (receivable at in ms, sequence, version)
 
 _INDEXES: weakref.WeakSet[QueueIndex] = weakref.WeakSet()
+_indexes_lock = threading.Lock()  # queues are made on the server's threads while stats are read
 _installed = False
 _install_lock = threading.Lock()
 
@@ -120,7 +121,8 @@ class QueueIndex:
         self.dedup: dict[tuple[str | None, str], tuple[float, str, str | None]] = {}
         self.dedup_order: deque[tuple[float, tuple[str | None, str]]] = deque()
         self.clear()
-        _INDEXES.add(self)
+        with _indexes_lock:
+            _INDEXES.add(self)
 
     def clear(self) -> None:
         self.live: dict[int, Message] = {}  # sequence -> message, every message the queue holds
@@ -604,7 +606,9 @@ def install(app: WsgiApp) -> Any:
 def queue_stats() -> dict[str, dict[str, Any]]:
     """What STATS_PATH answers: per queue ARN, its counts and what its index did."""
     stats: dict[str, dict[str, Any]] = {}
-    for index in list(_INDEXES):
+    with _indexes_lock:
+        indexes = list(_INDEXES)
+    for index in indexes:
         queue = index.queue
         if sqs_backends[queue.account_id][queue.region].queues.get(queue.name) is not queue:
             continue  # deleted, not yet collected
