@@ -20,7 +20,7 @@ from .report import document, machine, machine_line, table, write
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Each module registers its measurements when imported; this order is the table's.
-MODULES = ("init_time", "package_size", "worker_overhead", "io_batch", "local_runtime", "kms", "memory")
+MODULES = ("init_time", "package_size", "worker_overhead", "io_batch", "local_runtime", "sqs_depth", "kms", "memory")
 
 
 def load_measurements() -> None:

@@ -36,6 +36,7 @@ def test_quick_bench_reports_every_figure(sam_build_dir: Path, tmp_path: Path) -
         "worker_peak_rss_mb",
         "sends_per_order",
         "flow_ratio",
+        "receive_depth_ratio",
     }
     assert set(figures) == expected
     for function in FUNCTIONS:
@@ -48,6 +49,7 @@ def test_quick_bench_reports_every_figure(sam_build_dir: Path, tmp_path: Path) -
     # every order leaves the webhook and the worker in batches of at most 10
     assert 0.2 <= figures["sends_per_order"] < 3
     assert 0 < figures["flow_ratio"] < 10
+    assert 0.2 < figures["receive_depth_ratio"] < 1000  # one receive over another, both of 10 messages
     statuses = {entry["status"] for entry in report["figures"].values()}
     assert statuses <= {"pass", "miss", "info"}
     assert report["machine"]["cores"] >= 1
