@@ -34,7 +34,8 @@ from urllib.parse import parse_qs
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from automation_local.cost.meter import UsageMeter
+from . import emulator_sqs
+from .cost.meter import UsageMeter
 
 API_CALLS_PATH = "/_emulator/api-calls"
 # `Credential=<key>/<date>/<region>/<service>/aws4_request` in a SigV4 Authorization header.
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, lambda _signum, _frame: sys.exit(0))
     moto_app = DomainDispatcherApplication(create_backend_app)
     moto_app.debug = True  # type: ignore[attr-defined]  # as moto.server: errors answered with their traceback
+    moto_app = emulator_sqs.install(moto_app)  # SQS queues indexed: a receive's cost independent of depth
     run_simple(
         args.host,
         args.port,

@@ -20,7 +20,17 @@ from .report import document, machine, machine_line, table, write
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Each module registers its measurements when imported; this order is the table's.
-MODULES = ("init_time", "package_size", "worker_overhead", "io_batch", "local_runtime", "cost", "kms", "memory")
+MODULES = (
+    "init_time",
+    "package_size",
+    "worker_overhead",
+    "io_batch",
+    "local_runtime",
+    "cost",
+    "sqs_depth",
+    "kms",
+    "memory",
+)
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "latest.json"
 DEFAULT_CHART = REPO_ROOT / "docs" / "cost-by-service.png"
 

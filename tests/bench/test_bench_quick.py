@@ -41,6 +41,7 @@ def test_quick_bench_reports_every_figure(sam_build_dir: Path, tmp_path: Path) -
         "cost_per_million_orders",
         "cost_per_million_orders.fifth_failing",
         "log_bytes_per_order",
+        "receive_depth_ratio",
     }
     assert set(figures) == expected
     for function in FUNCTIONS:
@@ -64,6 +65,7 @@ def test_quick_bench_reports_every_figure(sam_build_dir: Path, tmp_path: Path) -
     usage = json.loads((tmp_path / "cost-usage.json").read_text())
     assert usage["per_order"]["dynamodb"]["writes"] == figures["dynamodb_writes_per_order"] or usage["orders"] > 0
     assert (tmp_path / "cost-by-service.png").stat().st_size > 10_000
+    assert 0.2 < figures["receive_depth_ratio"] < 1000  # one receive over another, both of 10 messages
     statuses = {entry["status"] for entry in report["figures"].values()}
     assert statuses <= {"pass", "miss", "info"}
     assert report["machine"]["cores"] >= 1
