@@ -120,7 +120,7 @@ def local_runtime_flow(bench: Bench) -> list[Figure]:
         Figure(
             "flow_ratio",
             orders_per_second / reference,
-            Goal(">=", 0.5),
+            Goal(">=", 0.1),
             detail=(
                 f"{orders_per_second:.1f} orders/s ({orders} orders, first POST to all final: {summary.seconds:.1f} s)"
                 f" / {reference:.0f} msg/s (one client's SendMessageBatch + ReceiveMessage + DeleteMessageBatch"

@@ -24,8 +24,9 @@ def test_a_small_runs_summary_prices_its_usage_per_million_orders_and_the_fixed_
     assert cost["per_million_orders_total"] == pytest.approx(sum(cost["per_million_orders"].values()), abs=0.01)
     usage = cost["usage"]["per_order"]
     # AND the usage is the functions' and the mappings' only: the demo's tracker reads the
-    # orders table with BatchGetItem and the queues' depths, the functions do not
-    assert "dynamodb:BatchGetItem" not in usage["calls"]
+    # orders table with BatchGetItem too (only the webhook's count) and the queues' depths
+    assert usage["calls"]["dynamodb:BatchGetItem"] == usage["calls_by_caller"]["webhook"]["dynamodb:BatchGetItem"]
+    assert "sqs:GetQueueAttributes" not in usage["calls_by_caller"]["webhook"]
     assert set(usage["calls_by_caller"]) == {
         "webhook",
         "worker",
