@@ -14,6 +14,7 @@ from automation_local.local_account import LocalIntegrations
 from automation_local.local_stack import LocalStack
 from automation_local.standins import LinkedInStandIn, PerplexityStandIn, TelegramStandIn
 from tests.functions.handlers import loaded_handler, seed_integrations
+from tests.functions.queues import Queue
 from tests.functions.webhook_client import WebhookClient
 
 
@@ -69,3 +70,19 @@ def feedback(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[A
     # Requeued orders visible at once for the assertions.
     with loaded_handler(emulator, "feedback", **integration_urls, REQUEUE_BASE_DELAY_SECONDS="0") as module:
         yield module
+
+
+# The worker tests' queues, emptied before each test (test_webhook.py has an order_queue of
+# its own: a function that drains and returns what arrived).
+@pytest.fixture
+def order_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
+    queue = Queue(emulator, local_stack.outputs["OrderQueueUrl"])
+    queue.drain()
+    return queue
+
+
+@pytest.fixture
+def result_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
+    queue = Queue(emulator, local_stack.outputs["ResultQueueUrl"])
+    queue.drain()
+    return queue

@@ -49,20 +49,6 @@ def site() -> Iterator[TargetSite]:
         yield running  # type: ignore[misc]
 
 
-@pytest.fixture
-def order_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
-    queue = Queue(emulator, local_stack.outputs["OrderQueueUrl"])
-    queue.drain()
-    return queue
-
-
-@pytest.fixture
-def result_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
-    queue = Queue(emulator, local_stack.outputs["ResultQueueUrl"])
-    queue.drain()
-    return queue
-
-
 def make_order(task_type: str = "url-monitoring", **fields: Any) -> OrderMessage:
     document = {
         "orderId": str(uuid.uuid4()),

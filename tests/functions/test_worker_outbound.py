@@ -14,7 +14,6 @@ import pytest
 
 from automation_local.emulator import Emulator
 from automation_local.lambda_runtime import function_environment
-from automation_local.local_stack import LocalStack
 from automation_local.standins import Reply, TargetSite
 from automation_shared.contracts import ResultMessage
 from automation_shared.messages import order_message
@@ -48,20 +47,6 @@ def worker_without_allow_list(emulator: Emulator, integration_urls: dict[str, st
     `worker`, so its environment is the one in force until it is torn down."""
     with loaded_handler(emulator, "worker", **integration_urls, OUTBOUND_ALLOWED_NETWORKS="") as module:
         yield module
-
-
-@pytest.fixture
-def order_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
-    queue = Queue(emulator, local_stack.outputs["OrderQueueUrl"])
-    queue.drain()
-    return queue
-
-
-@pytest.fixture
-def result_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
-    queue = Queue(emulator, local_stack.outputs["ResultQueueUrl"])
-    queue.drain()
-    return queue
 
 
 def _run_one(worker: Any, order_queue: Queue, result_queue: Queue, url: str) -> ResultMessage:
