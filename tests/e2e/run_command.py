@@ -34,6 +34,6 @@ def run_command(*arguments: str, timeout: float = 1800) -> subprocess.CompletedP
 def summary_of(run: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     """The run's JSON summary, printed too for the record (pytest -s)."""
     lines = run.stdout.strip().splitlines()
-    assert lines, run.stderr[-3000:]
+    assert lines and lines[-1].startswith("{"), f"exit {run.returncode}, no summary; stderr:\n{run.stderr[-3000:]}"
     print(lines[-1])
     return dict(json.loads(lines[-1]))
