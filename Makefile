@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_BIN := $(abspath $(SAM))
 export CHECKOV_BIN := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
-.PHONY: run soak backlog test lint typecheck build validate schemas events snapshot venv clean
+.PHONY: run soak backlog test test-fast lint typecheck build validate schemas events snapshot venv clean
 
 venv: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -57,6 +57,12 @@ backlog: venv
 test: venv
 	$(BIN)/pytest
 
+## test-fast: the tests that need no emulator and no subprocess (contracts, the functions'
+## pure parts on events/*.json, filters, template and house-rule checks, cost model): under
+## a minute; a test marked fast that starts a subprocess fails (tests/fast_tier.py)
+test-fast: $(VENV)/.installed
+	$(BIN)/pytest -m fast -p tests.fast_tier -q
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -73,15 +79,15 @@ validate: venv
 
 ## schemas: regenerate schemas/*.schema.json from the pydantic contracts
 schemas: venv
-	$(BIN)/python -m automation_local.json_schemas
+	$(BIN)/python -m tools.json_schemas
 
 ## events: regenerate events/*.json (sample events) from the contracts
 events: venv
-	$(BIN)/python -m automation_local.sample_events
+	$(BIN)/python -m tools.sample_events
 
 ## snapshot: refresh tests/snapshots/template.cfn.json after an intended template change
 snapshot: venv
-	$(BIN)/python -m automation_local.snapshot
+	$(BIN)/python -m tools.snapshot
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -25,23 +25,24 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from automation_local.aws.emulator import Emulator
+from automation_local.aws.fault_proxy import FAULT_NAMES, FaultPlan
+from automation_local.cloudformation.outputs import BackboneOutputs
+from automation_local.cloudformation.stack import DeployedStack, deploy
+from automation_local.cloudformation.template import function_names, load_template
+from automation_local.cost import command as cost_command
+from automation_local.cost import report as cost_report
+from automation_local.demo_load import Summary, run_demo_load
+from automation_local.invoke import invoke_event_file
+from automation_local.ops.redrive import redrive, set_back_redriven
+from automation_local.outside.standins import STAND_IN_NETWORKS
+from automation_local.run_state import DemoArguments, RunState
+from automation_local.runtime import LocalRuntime
 from automation_shared.order_records import OrderRecords
-
-from .cost import command as cost_command
-from .cost import report as cost_report
-from .demo_load import Summary, run_demo_load
-from .emulator import Emulator
-from .fault_injection import FAULT_NAMES, FaultPlan
-from .invoke import invoke_event_file
-from .local_runtime import LocalRuntime
-from .local_stack import LocalStack, deploy
-from .redrive import redrive, set_back_redriven
-from .run_state import DemoArguments, RunState
-from .stack_functions import LOGICAL_IDS
-from .standins import STAND_IN_NETWORKS
+from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 
-def _print_stack(emulator: Emulator, stack: LocalStack) -> None:
+def _print_stack(emulator: Emulator, stack: DeployedStack) -> None:
     print(f"stack {stack.stack_name}: {len(stack.resources)} resources on {emulator.endpoint_url}")
     print("\noutputs:")
     for key, value in sorted(stack.outputs.items()):
@@ -68,10 +69,10 @@ def _curl_example(runtime: LocalRuntime) -> str:
         f"BODY='{body}'\n"
         f'TS=$(date +%s); SIG=$(printf \'%s.POST./orders.%s\' "$TS" "$BODY" | {sign})\n'
         f"curl -sS -w ' -> HTTP %{{http_code}}\\n' -X POST {url}/orders -H 'content-type: application/json' \\\n"
-        '  -H "x-signature-timestamp: $TS" -H "x-signature: sha256=$SIG" -d "$BODY"\n'
+        f'  -H "{TIMESTAMP_HEADER}: $TS" -H "{SIGNATURE_HEADER}: sha256=$SIG" -d "$BODY"\n'
         f"sleep 1; TS=$(date +%s); SIG=$(printf '%s.GET./orders/{order_id}.' \"$TS\" | {sign})\n"
         f"curl -sS -w ' -> HTTP %{{http_code}}\\n' {url}/orders/{order_id} \\\n"
-        '  -H "x-signature-timestamp: $TS" -H "x-signature: sha256=$SIG"'
+        f'  -H "{TIMESTAMP_HEADER}: $TS" -H "{SIGNATURE_HEADER}: sha256=$SIG"'
     )
 
 
@@ -162,7 +163,7 @@ def _invoke(args: argparse.Namespace) -> int:
             parameters={"Environment": args.environment, "OutboundAllowedNetworks": STAND_IN_NETWORKS},
             built=args.built,
         )
-        invocation = invoke_event_file(emulator, stack, args.function, Path(args.event), built=args.built)
+        invocation = invoke_event_file(emulator, stack, args.function, Path(args.event))
     if invocation.error is not None:
         print(json.dumps({"errorMessage": invocation.error}, indent=2), file=sys.stderr)
         return 1
@@ -180,12 +181,11 @@ def _redrive(args: argparse.Namespace) -> int:
             "Outputs"
         ]
     }
-    prefix = args.queue.title()
-    statuses = OrderRecords(boto3.client("dynamodb", config=config), outputs["OrdersTableName"])
+    backbone = BackboneOutputs.of(outputs)
+    statuses = OrderRecords(boto3.client("dynamodb", config=config), backbone.orders_table_name)
     report = redrive(
         boto3.client("sqs", config=config),
-        outputs[f"{prefix}DeadLetterQueueUrl"],
-        outputs[f"{prefix}QueueUrl"],
+        *backbone.queue_pair(args.queue),
         Path(args.journal_dir),
         on_moved=lambda messages: set_back_redriven(statuses, messages),
     )
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(title="commands")
     cost_command.add_parser(commands)
     invoke = commands.add_parser("invoke", help="run one function once with an event file")
-    invoke.add_argument("function", choices=sorted(LOGICAL_IDS))
+    invoke.add_argument("function", choices=sorted(function_names(load_template())))
     invoke.add_argument("event", help="an events/*.json file")
     invoke.set_defaults(command=_invoke)
     redrive_command = commands.add_parser("redrive", help="move a DLQ's messages back to their source queue")

@@ -24,19 +24,20 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from itertools import batched
 from typing import Any
 
+from automation_local.cost import run as cost_run
+from automation_local.demo import side_effects
+from automation_local.demo.plan import Fate, PlannedOrder, plan
+from automation_local.demo.tracker import OrderTracker, TrackedOrder
+from automation_local.runtime import LocalRuntime
 from automation_shared.contracts import OrderMessage
 from automation_shared.messages import order_message
-from automation_shared.order_records import OrderRecords
+from automation_shared.order_records import FINAL_STATES, OrderRecords, OrderState
 from automation_shared.signing import signed_headers
+from automation_shared.sqs_batches import MAX_ENTRIES as SQS_MAX_ENTRIES
 from automation_shared.sqs_batches import send_batches
-
-from . import side_effects
-from .cost import run as cost_run
-from .demo_plan import Fate, PlannedOrder, plan
-from .local_runtime import LocalRuntime
-from .order_tracker import FINAL_STATES, OrderState, OrderTracker
 
 SUBMIT_BATCH_SIZE = 10
 SUBMIT_CLIENTS = 4
@@ -111,10 +112,9 @@ def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> dict[str,
 
 def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> dict[str, str]:
     sqs = runtime.emulator.client("sqs")
-    for start in range(0, len(orders), 10):
-        chunk = orders[start : start + 10]
+    for chunk in batched(orders, SQS_MAX_ENTRIES, strict=False):
         sqs.send_message_batch(
-            QueueUrl=runtime.queue_url("OrderQueueUrl"),
+            QueueUrl=runtime.outputs.order_queue_url,
             Entries=[{"Id": str(i), "MessageBody": json.dumps(o.document)} for i, o in enumerate(chunk)],
         )
     return {o.order_id: "accepted" for o in orders}
@@ -123,41 +123,38 @@ def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> dict[str, str]
 def _preload(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
     """What the webhook does for each accepted order (its status record, then the message
     with its attributes), in SendMessageBatch calls of 10, with the shared layer's code."""
-    assert runtime.stack is not None
-    records = OrderRecords(runtime.emulator.client("dynamodb"), runtime.stack.outputs["OrdersTableName"])
+    records = OrderRecords(runtime.emulator.client("dynamodb"), runtime.outputs.orders_table_name)
     accepted = [OrderMessage.model_validate(o.document) for o in orders]
     for order in accepted:
         records.record_accepted(order)
     refused = send_batches(
-        runtime.emulator.client("sqs"), runtime.queue_url("OrderQueueUrl"), [order_message(o) for o in accepted]
+        runtime.emulator.client("sqs"), runtime.outputs.order_queue_url, [order_message(o) for o in accepted]
     )
     if refused:
         raise RuntimeError(f"the order queue refused {len(refused)} preloaded orders")
 
 
-def _as_planned(order: PlannedOrder, state: OrderState) -> bool:
+COMPLETED_STATES = (OrderState.NOTIFIED, OrderState.ARCHIVED)
+
+
+def _as_planned(order: PlannedOrder, state: TrackedOrder) -> bool:
     match order.fate:
         case Fate.SUCCEEDS:
-            return state.status in ("notified", "archived") and state.retry_count == 0
+            return state.status in COMPLETED_STATES and state.retry_count == 0
         case Fate.RETRIED:
-            return state.status in ("notified", "archived") and state.retry_count >= 1
+            return state.status in COMPLETED_STATES and state.retry_count >= 1
         case Fate.ESCALATED:
-            return state.status == "escalated"
+            return state.status is OrderState.ESCALATED
         case Fate.DEAD_LETTERED:
-            return state.status == "dead-lettered"
+            return state.status is OrderState.DEAD_LETTERED
 
 
 def _queue_depths(runtime: LocalRuntime) -> dict[str, int]:
     sqs = runtime.emulator.client("sqs")
     depths = {}
-    for name, output in (
-        ("order", "OrderQueueUrl"),
-        ("result", "ResultQueueUrl"),
-        ("order-dlq", "OrderDeadLetterQueueUrl"),
-        ("result-dlq", "ResultDeadLetterQueueUrl"),
-    ):
+    for name, queue_url in runtime.outputs.queues.items():
         attributes = sqs.get_queue_attributes(
-            QueueUrl=runtime.queue_url(output),
+            QueueUrl=queue_url,
             AttributeNames=[
                 "ApproximateNumberOfMessages",
                 "ApproximateNumberOfMessagesNotVisible",
@@ -169,7 +166,7 @@ def _queue_depths(runtime: LocalRuntime) -> dict[str, int]:
 
 
 def _summarise(
-    orders: list[PlannedOrder], submitted: dict[str, str], states: dict[str, OrderState], runtime: LocalRuntime
+    orders: list[PlannedOrder], submitted: dict[str, str], states: dict[str, TrackedOrder], runtime: LocalRuntime
 ) -> Summary:
     finals = {i: s for i, s in states.items() if s.status in FINAL_STATES}
     counts = Counter(s.status for s in finals.values())
@@ -179,12 +176,12 @@ def _summarise(
         accepted=sum(submitted.get(o.order_id) == "accepted" for o in orders if o.through_webhook),
         rejected=sum(submitted.get(o.order_id) == "rejected" for o in orders if o.through_webhook),
         injected=sum(not o.through_webhook for o in orders),
-        notified=counts["notified"],
-        archived=counts["archived"],
-        completed=counts["notified"] + counts["archived"],
+        notified=counts[OrderState.NOTIFIED],
+        archived=counts[OrderState.ARCHIVED],
+        completed=counts[OrderState.NOTIFIED] + counts[OrderState.ARCHIVED],
         requeued=sum(s.retry_count > 0 for s in states.values()),
-        escalated=counts["escalated"],
-        dead_lettered=counts["dead-lettered"],
+        escalated=counts[OrderState.ESCALATED],
+        dead_lettered=counts[OrderState.DEAD_LETTERED],
         filtered_out=sum(s["filtered_out"] for s in stats.values()),
         unexpected=sum(1 for o in orders if o.order_id in finals and not _as_planned(o, finals[o.order_id])),
         invocations={k: s["invocations"] for k, s in stats.items()},
@@ -194,12 +191,13 @@ def _summarise(
     return summary
 
 
-def progress_line(elapsed: float, summary: Summary, depths: dict[str, int]) -> str:
+def progress_line(elapsed: float, summary: Summary, depths: dict[str, int], functions: dict[str, str]) -> str:
+    """`functions`: each mapping's function (short name), to label its invocations."""
     final = summary.completed + summary.escalated + summary.dead_lettered
+    invocations = "".join(f"  {functions[m]} {n} inv" for m, n in summary.invocations.items())
     return (
         f"{elapsed:6.1f}s  accepted {summary.accepted}/{summary.submitted - summary.injected}"
-        f"  worker {summary.invocations.get('WorkerOrderQueueMapping', 0)} inv"
-        f"  feedback {summary.invocations.get('FeedbackResultQueueMapping', 0)} inv"
+        f"{invocations}"
         f"  final {final}/{summary.submitted - summary.rejected}"
         f" (done {summary.completed}, requeued {summary.requeued}, escalated {summary.escalated},"
         f" DLQ {summary.dead_lettered})"
@@ -209,12 +207,11 @@ def progress_line(elapsed: float, summary: Summary, depths: dict[str, int]) -> s
 
 
 def _duplicates(runtime: LocalRuntime, planned: list[PlannedOrder]) -> dict[str, int]:
-    assert runtime.stack is not None
     return side_effects.duplicates(
         planned,
         runtime.integrations.telegram.requests,
         runtime.site.requests,
-        side_effects.archived(runtime.emulator.client("s3"), runtime.stack.outputs["ArchiveBucketName"]),
+        side_effects.archived(runtime.emulator.client("s3"), runtime.outputs.archive_bucket_name),
     )
 
 
@@ -249,7 +246,7 @@ def _submit(
         if progress:
             progress(f"preloaded {len(planned)} orders; pollers start")
     runtime.start_polling()
-    batches = [through_webhook[i : i + SUBMIT_BATCH_SIZE] for i in range(0, len(through_webhook), SUBMIT_BATCH_SIZE)]
+    batches = [list(batch) for batch in batched(through_webhook, SUBMIT_BATCH_SIZE, strict=False)]
     url, secret = runtime.http_api.url, runtime.webhook_secret
     return known, [clients.submit(lambda b: record(_submit_batch(url, secret, b)), batch) for batch in batches]
 
@@ -271,13 +268,13 @@ def run_demo_load(
     tracker = OrderTracker(
         runtime.emulator.client("dynamodb"),
         runtime.emulator.client("sqs"),
-        runtime.stack.outputs["OrdersTableName"],
-        [runtime.queue_url("OrderDeadLetterQueueUrl"), runtime.queue_url("ResultDeadLetterQueueUrl")],
+        runtime.outputs.orders_table_name,
+        runtime.outputs.dead_letter_queue_urls,
     )
     with ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client") as clients:
         submitted, futures = _submit(runtime, planned, clients, preload=preload, progress=progress)
         summary = Summary()
-        finals: dict[str, OrderState] = {}
+        finals: dict[str, TrackedOrder] = {}
         while True:
             done = [f.result() for f in futures if f.done()]
             current = dict(submitted)
@@ -289,7 +286,7 @@ def run_demo_load(
             summary = _summarise(planned, current, states, runtime)
             summary.seconds = round(time.monotonic() - started, 1)
             if progress:
-                progress(progress_line(summary.seconds, summary, _queue_depths(runtime)))
+                progress(progress_line(summary.seconds, summary, _queue_depths(runtime), runtime.mapping_functions()))
             if len(done) == len(futures) and summary.lost == 0:
                 break
             if time.monotonic() - started > timeout:

@@ -10,25 +10,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from automation_local.apigateway.events import signed_event
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
+from automation_local.lambda_.functions import stack_functions
+from automation_local.lambda_.sandbox import FunctionSandbox, Invocation
+from automation_local.outside import account
 from automation_shared.signing import SIGNATURE_HEADER
 
-from . import local_account
-from .emulator import Emulator
-from .http_events import signed_event
-from .local_stack import LocalStack
-from .sandbox import Invocation
-from .stack_functions import sandbox_for
 
-
-def invoke_event_file(
-    emulator: Emulator, stack: LocalStack, function: str, event_file: Path, built: bool = False
-) -> Invocation:
+def invoke_event_file(emulator: Emulator, stack: DeployedStack, function: str, event_file: Path) -> Invocation:
     event = json.loads(event_file.read_text())
-    if function == "webhook" and event.get("headers", {}).get(SIGNATURE_HEADER):
-        event = signed_event(local_account.webhook_secret(emulator, stack), event)
-    local_account.seed(emulator, stack.ssm_prefix)
-    with local_account.LocalIntegrations() as integrations:
-        sandbox = sandbox_for(emulator, stack, function, integrations.environment, built)
+    if event.get("headers", {}).get(SIGNATURE_HEADER):  # a signed webhook request
+        event = signed_event(account.webhook_secret(emulator, stack), event)
+    account.seed(emulator, stack)
+    with account.LocalIntegrations() as integrations:
+        sandbox = FunctionSandbox(stack_functions(emulator, stack)[function].with_environment(integrations.environment))
         try:
             return sandbox.invoke(event)
         finally:

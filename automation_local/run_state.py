@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .emulator import free_port
+from automation_local.net.loopback_server import free_port
 
 
 @dataclass(frozen=True)

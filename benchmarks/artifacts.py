@@ -160,7 +160,7 @@ def _plain(value: Any, template: dict[str, Any]) -> str | None:
 
 
 def load_artifacts(build_dir: Path, scratch: Path) -> Artifacts:
-    from automation_local.sam_template import load_template  # samtranslator's YAML reader (CFN tags)
+    from automation_local.cloudformation.template import load_template  # samtranslator's YAML reader (CFN tags)
 
     template_path = build_dir / "template.yaml"
     if not template_path.is_file():

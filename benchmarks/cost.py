@@ -31,7 +31,7 @@ from automation_local.cost.prices import load_prices
 from automation_local.cost.report import markdown_table, usd
 from automation_local.cost.stack_facts import stack_facts
 from automation_local.demo_load import SUBMIT_BATCH_SIZE, Summary, run_demo_load
-from automation_local.local_runtime import LocalRuntime
+from automation_local.runtime import LocalRuntime
 
 from .context import Bench
 from .registry import Figure, Goal, measurement

@@ -21,9 +21,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from automation_local.aws.emulator import Emulator
 from automation_local.demo_load import SUBMIT_BATCH_SIZE, Summary, run_demo_load
-from automation_local.emulator import Emulator
-from automation_local.local_runtime import LocalRuntime
+from automation_local.runtime import LocalRuntime
 
 from .context import Bench
 from .registry import Figure, Goal, measurement

@@ -17,8 +17,8 @@ import statistics
 import time
 from typing import Any
 
-from automation_local.emulator import Emulator
-from automation_local.emulator_sqs import fetch_queue_stats
+from automation_local.aws.emulator import Emulator
+from automation_local.aws.sqs_index import fetch_queue_stats
 
 from .context import Bench
 from .registry import Figure, Goal, measurement

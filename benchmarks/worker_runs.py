@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from automation_local.standins import STAND_IN_NETWORKS
+from automation_local.outside.standins import STAND_IN_NETWORKS
 
 from .context import Bench
 from .lambda_like import run_python

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.local_stack import LocalStack, deploy
-from automation_local.paths import REPO_ROOT
-from automation_local.sam_template import load_template, translate
-from automation_local.standins import STAND_IN_NETWORKS
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.project import REPO_ROOT
+from automation_local.cloudformation.stack import DeployedStack, deploy
+from automation_local.cloudformation.template import load_template, translate
+from automation_local.outside.standins import STAND_IN_NETWORKS
 
 # The handler fixtures, shared by tests/functions and tests/fuzz (one definition, one session).
 pytest_plugins = ["tests.functions.fixtures"]
@@ -67,7 +67,7 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
-def local_stack(emulator: Emulator) -> LocalStack:
+def deployed_stack(emulator: Emulator) -> DeployedStack:
     """template.yaml deployed once into the session's emulator (stack automation-dev), with
     outbound calls allowed to the stand-ins on 127.0.0.1 (as the local runtime allows them)."""
     return deploy(emulator, stack_name="automation-dev", parameters={"OutboundAllowedNetworks": STAND_IN_NETWORKS})

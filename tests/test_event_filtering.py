@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from automation_local.event_filtering import matches_filter_criteria
+from automation_local.lambda_.esm.filtering import matches_filter_criteria
 from automation_shared.routing import ORDER_QUEUE_FILTER_CRITERIA, RESULT_QUEUE_FILTER_CRITERIA
+
+pytestmark = pytest.mark.fast
 
 
 def criteria(*patterns: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .model import SCALES, SERVICE_ORDER, Bill
+from automation_local.cost.model import SCALES, SERVICE_ORDER, Bill
 
 COLOURS = {
     "dynamodb": "#4053d3",

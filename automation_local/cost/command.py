@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..paths import TEMPLATE_PATH
-from .model import monthly_bill
-from .prices import DEFAULT_REGION, UnknownRegionError, load_prices
-from .report import bill_text
-from .stack_facts import config_env_parameters, stack_facts
-from .usage import load_usage
+from automation_local.cloudformation.project import TEMPLATE_PATH
+from automation_local.cost.model import monthly_bill
+from automation_local.cost.prices import DEFAULT_REGION, UnknownRegionError, load_prices
+from automation_local.cost.report import bill_text
+from automation_local.cost.stack_facts import config_env_parameters, stack_facts
+from automation_local.cost.usage import load_usage
 
 DEFAULT_USAGE = TEMPLATE_PATH.parent / "bench" / "cost-usage.json"
 SAMCONFIG = TEMPLATE_PATH.parent / "samconfig.toml"

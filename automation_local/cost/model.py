@@ -35,8 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .prices import PriceTable
-from .stack_facts import StackFacts
+from automation_local.cost.prices import PriceTable
+from automation_local.cost.stack_facts import StackFacts
 
 SECONDS_PER_MONTH = 2_629_746  # 365.2425 days / 12
 # The functions cache secrets and parameters this long per execution environment (Powertools

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import SCALES, Bill
+from automation_local.cost.model import SCALES, Bill
 
 
 def usd(value: float) -> str:

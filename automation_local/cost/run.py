@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..paths import TEMPLATE_PATH
-from ..sam_template import load_template
-from .lambda_logs import log_sizes_with_cpu, read_logs
-from .model import cost_summary
-from .prices import DEFAULT_REGION, load_prices
-from .stack_facts import stack_facts
-from .usage import measure, subtract
+from automation_local.cloudformation.project import TEMPLATE_PATH
+from automation_local.cloudformation.template import load_template
+from automation_local.cost.lambda_logs import log_sizes_with_cpu, read_logs
+from automation_local.cost.model import cost_summary
+from automation_local.cost.prices import DEFAULT_REGION, load_prices
+from automation_local.cost.stack_facts import stack_facts
+from automation_local.cost.usage import measure, subtract
 
 if TYPE_CHECKING:
     from ..local_runtime import LocalRuntime

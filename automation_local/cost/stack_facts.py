@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..paths import TEMPLATE_PATH
-from ..sam_template import load_template
+from automation_local.cloudformation.project import TEMPLATE_PATH
+from automation_local.cloudformation.template import load_template
 
 SENDS = ("sqs:SendMessage", "sqs:SendMessageBatch", "sqs:*")
 RECEIVES = ("sqs:ReceiveMessage", "sqs:*")

@@ -15,8 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .lambda_logs import FunctionLog
-from .meter import ESM_CALLER_PREFIX, FUNCTION_CALLER_PREFIX
+from automation_local.aws.usage_meter import ESM_CALLER_PREFIX, FUNCTION_CALLER_PREFIX
+from automation_local.cost.lambda_logs import FunctionLog
 
 USAGE_VERSION = 1
 # What $context.* of the access log's format stands for in a line (sizes as on AWS).

@@ -68,28 +68,26 @@ def order(task_type: str, url: str) -> dict[str, Any]:
 
 
 def sqs_event(bodies: list[str]) -> dict[str, Any]:
+    # The poller's own record builder (imported here, after sys.path has the repository).
+    from automation_local.lambda_.esm.sqs_records import sqs_event as records_of
+
     now = str(int(time.time() * 1000))
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": f"bench-{index}",
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": now,
-                    "SenderId": "AIDABENCH",
-                    "ApproximateFirstReceiveTimestamp": now,
-                },
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench-order-queue",
-                "awsRegion": "us-east-1",
-            }
-            for index, body in enumerate(bodies)
-        ]
-    }
+    received = [
+        {
+            "MessageId": str(uuid.uuid4()),
+            "ReceiptHandle": f"bench-{index}",
+            "Body": body,
+            "Attributes": {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": now,
+                "SenderId": "AIDABENCH",
+                "ApproximateFirstReceiveTimestamp": now,
+            },
+            "MD5OfBody": "",
+        }
+        for index, body in enumerate(bodies)
+    ]
+    return records_of(received, "arn:aws:sqs:us-east-1:123456789012:bench-order-queue", "us-east-1")
 
 
 def main() -> None:

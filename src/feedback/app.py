@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.batch import async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from feedback_actions import alerts, telegram
@@ -40,30 +40,26 @@ from feedback_actions.requeue import next_attempt, requeue_message
 
 from automation_shared import batch_invocation, dead_letters, result_payloads
 from automation_shared.contracts import FollowUpAction, OrderMessage, ResultMessage
+from automation_shared.handler_setup import botocore_tracer, order_records, sqs_record_processor
 from automation_shared.messages import RETRY_COUNT_ATTRIBUTE
-from automation_shared.order_records import OrderRecords, OrderState
+from automation_shared.order_records import OrderState
 from automation_shared.perplexity_client import complete
 
 ORDER_QUEUE_URL = os.environ["ORDER_QUEUE_URL"]
 ALERT_TOPIC_ARN = os.environ["ALERT_TOPIC_ARN"]
 ARCHIVE_BUCKET_NAME = os.environ["ARCHIVE_BUCKET_NAME"]
-ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
 MAX_RECEIVE_COUNT = int(os.environ["RESULT_QUEUE_MAX_RECEIVE_COUNT"])
 REQUEUE_BASE_DELAY_SECONDS = float(os.environ.get("REQUEUE_BASE_DELAY_SECONDS", "30"))
 SAFETY_MARGIN_SECONDS = 2.0
 
 logger = Logger()
-# Patches botocore only: of what patch_all() would patch, the only library here (sqlite3,
-# requests and the database drivers are never used), without importing the others.
-tracer = Tracer(patch_modules=["botocore"])
+tracer = botocore_tracer()
 metrics = Metrics()
-# The body is parsed in record_handler rather than by the processor's `model=`: every record
-# must reach the handler, so the batch's shared sender knows when all messages are in.
-processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = sqs_record_processor()
 sqs = boto3.client("sqs")
 s3 = boto3.client("s3")  # archive: the follow-up of most successes, so created with the rest
 dynamodb = boto3.client("dynamodb")
-records = OrderRecords(dynamodb, ORDERS_TABLE_NAME)
+records = order_records(dynamodb)
 
 
 # The invocation's archive object, and the results its records have taken on: the records of

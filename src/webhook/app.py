@@ -14,7 +14,7 @@ import os
 import re
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
@@ -22,7 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from automation_shared.order_records import OrderRecords
+from automation_shared.handler_setup import botocore_tracer, order_records
 from automation_shared.signing import SignatureError, verify
 from automation_shared.task_budget import longest_task_seconds
 from webhook_api.acceptance import Outcome, accept
@@ -40,14 +40,12 @@ WEBHOOK_SECRET_NAME = os.environ["WEBHOOK_SECRET_NAME"]
 LONGEST_TASK_SECONDS = longest_task_seconds(float(os.environ["WORKER_TIMEOUT_SECONDS"]))
 
 logger = Logger()
-# Patches botocore only: of what patch_all() would patch, the only library here (sqlite3,
-# requests and the database drivers are never used), without importing the others.
-tracer = Tracer(patch_modules=["botocore"])
+tracer = botocore_tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 sqs = boto3.client("sqs")
 dynamodb = boto3.client("dynamodb")
-records = OrderRecords(dynamodb, ORDERS_TABLE_NAME)
+records = order_records(dynamodb)
 signatures = SignatureLedger(dynamodb, ORDERS_TABLE_NAME)
 
 

@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.batch import async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from worker_tasks.outcome import TaskOutcome
@@ -36,31 +36,27 @@ from worker_tasks.results import build_result
 from automation_shared import batch_invocation, dead_letters, result_payloads
 from automation_shared.batched_sender import BatchedSender
 from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage, ResultStatus
+from automation_shared.handler_setup import botocore_tracer, order_records, sqs_record_processor
 from automation_shared.http_client import ExternalCallError
 from automation_shared.messages import result_message
-from automation_shared.order_records import ClaimOutcome, OrderRecords
+from automation_shared.order_records import ClaimOutcome
 from automation_shared.task_budget import WORKER_MARGIN_SECONDS
 
 RESULT_QUEUE_URL = os.environ["RESULT_QUEUE_URL"]
-ORDERS_TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
 PAYLOAD_BUCKET_NAME = os.environ["PAYLOAD_BUCKET_NAME"]
 MAX_RECEIVE_COUNT = int(os.environ["ORDER_QUEUE_MAX_RECEIVE_COUNT"])
 MEMORY_MB = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
 DEFAULT_TASK_TIMEOUT_SECONDS = 60.0
 
 logger = Logger()
-# Patches botocore only: of what patch_all() would patch, the only library here (sqlite3,
-# requests and the database drivers are never used), without importing the others.
-tracer = Tracer(patch_modules=["botocore"])
+tracer = botocore_tracer()
 metrics = Metrics()
 # Every record of a batch (10 at most) starts at once: none waits for a worker thread.
 executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="task")
-# The body is parsed in record_handler rather than by the processor's `model=`: every record
-# must reach the handler, so the batch's shared sender knows when all messages are in.
-processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = sqs_record_processor()
 sqs = boto3.client("sqs")
 dynamodb = boto3.client("dynamodb")
-records = OrderRecords(dynamodb, ORDERS_TABLE_NAME)
+records = order_records(dynamodb)
 
 
 class ResultNotSentError(Exception):

@@ -8,7 +8,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from automation_local.paths import SCHEMAS_DIR
+from tools.json_schemas import SCHEMAS_DIR
 
 
 @cache

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from automation_local.json_schemas import CONTRACTS, rendered
-from automation_local.paths import SCHEMAS_DIR
+from tools.json_schemas import CONTRACTS, SCHEMAS_DIR, rendered
+
+pytestmark = pytest.mark.fast
 
 
 @pytest.mark.parametrize("name", CONTRACTS)

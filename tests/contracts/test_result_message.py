@@ -12,6 +12,8 @@ from automation_shared.contracts import FollowUpAction, ResultMessage, ResultSta
 from tests.contracts.documents import DELETE, changed
 from tests.contracts.schema_files import schema_errors
 
+pytestmark = pytest.mark.fast
+
 VALID_RESULT: dict[str, Any] = {
     "orderId": "3f1c2a4e-8b7d-4c1e-9a2b-1d2e3f4a5b6c",
     "taskType": "url-monitoring",

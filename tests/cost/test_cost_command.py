@@ -10,6 +10,8 @@ import pytest
 from automation_local.cli import main
 from tests.cost.usage_fixture import usage
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.fixture
 def usage_file(tmp_path: Path) -> Path:

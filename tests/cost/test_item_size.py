@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from automation_local.cost.item_size import (
+from automation_local.aws.dynamodb_item_size import (
     item_size,
     number_size,
     read_units,
@@ -12,6 +12,8 @@ from automation_local.cost.item_size import (
     write_units,
     write_units_of,
 )
+
+pytestmark = pytest.mark.fast
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from automation_local.cost.lambda_logs import billed_duration_ms, read_log, report_line
-from automation_local.sandbox import FunctionSandbox
+from automation_local.lambda_.functions import FunctionConfig
+from automation_local.lambda_.sandbox import FunctionSandbox
 
 REPORT = re.compile(
     r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: (?P<duration>\d+\.\d\d) ms"
@@ -17,20 +18,12 @@ REPORT = re.compile(
 )
 
 
-def _sandbox(tmp_path: Path, body: str, **options: object) -> FunctionSandbox:
+def _sandbox(tmp_path: Path, body: str, traced: bool = False) -> FunctionSandbox:
     code = tmp_path / "probe"
     code.mkdir()
     (code / "app.py").write_text(body)
-    return FunctionSandbox(
-        "probe",
-        code,
-        {},
-        function_name="probe",
-        memory_mb=128,
-        timeout_seconds=1,
-        log_path=tmp_path / "probe.log",
-        **options,  # type: ignore[arg-type]
-    )
+    config = FunctionConfig("probe", "probe", code, memory_mb=128, timeout_seconds=1, traced=traced)
+    return FunctionSandbox(config, log_path=tmp_path / "probe.log")
 
 
 def test_each_invocation_is_framed_by_start_end_and_report_with_init_duration_on_the_cold_start(

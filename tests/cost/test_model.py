@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from automation_local.cost.meter import CHUNK_BYTES, UsageMeter, chunks, sqs_message_bytes
+from automation_local.aws.usage_meter import CHUNK_BYTES, UsageMeter, chunks, sqs_message_bytes
 from automation_local.cost.model import (
     SECONDS_PER_MONTH,
     aws_milliseconds,
@@ -17,6 +17,8 @@ from automation_local.cost.model import (
 )
 from automation_local.cost.prices import load_prices
 from tests.cost.usage_fixture import facts, usage
+
+pytestmark = pytest.mark.fast
 
 PRICES = load_prices()
 

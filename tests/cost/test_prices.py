@@ -10,6 +10,8 @@ import pytest
 
 from automation_local.cost.prices import PRICES_PATH, UnknownRegionError, load_prices
 
+pytestmark = pytest.mark.fast
+
 ROWS = json.loads(PRICES_PATH.read_text())["rows"]
 FACTS = json.loads(PRICES_PATH.read_text())["facts"]
 # What the model prices (model.py and the fixed costs); each must be a row.

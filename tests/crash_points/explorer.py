@@ -25,11 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from automation_local.emulator import Emulator
-from automation_local.local_account import LocalIntegrations
-from automation_local.local_stack import LocalStack
-from automation_local.side_effects import archived_results
-from automation_local.standins import ScriptedSite
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
+from automation_local.demo.side_effects import archived_results
+from automation_local.outside.account import LocalIntegrations
+from automation_local.outside.standins import ScriptedSite
 from automation_shared.order_records import TERMINAL_STATES
 from tests.crash_points.flow import Flow, Kill
 from tests.crash_points.paths import (
@@ -77,7 +77,7 @@ class Stage:
     """What the exploration runs against: the stack, the functions' zygotes, the stand-ins."""
 
     emulator: Emulator
-    stack: LocalStack
+    stack: DeployedStack
     zygotes: dict[str, FunctionZygote]
     integrations: LocalIntegrations
     site: ScriptedSite

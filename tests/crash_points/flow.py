@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from automation_local.emulator import Emulator
-from automation_local.event_filtering import matches_filter_criteria
-from automation_local.event_source_poller import MappingConfiguration, failed_ids, stack_mappings
-from automation_local.http_events import http_api_event
-from automation_local.local_stack import LocalStack
-from automation_local.sandbox import Invocation as SandboxInvocation
-from automation_local.sqs_events import sqs_record
-from automation_local.stack_functions import function_name
+from automation_local.apigateway.events import http_api_event
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
+from automation_local.lambda_.esm.filtering import matches_filter_criteria
+from automation_local.lambda_.esm.poller import MappingConfiguration, failed_ids, stack_mappings
+from automation_local.lambda_.esm.sqs_records import sqs_record
+from automation_local.lambda_.functions import deployed_functions
+from automation_local.lambda_.sandbox import Invocation as SandboxInvocation
 from tests.crash_points.zygote import FunctionZygote, Invocation
 from tests.functions.webhook_client import SigningClock
 
@@ -64,7 +64,7 @@ class InvocationLog:
 @dataclass
 class Flow:
     emulator: Emulator
-    stack: LocalStack
+    stack: DeployedStack
     zygotes: dict[str, FunctionZygote]
     secret: str
     # Seconds the Lambda context gives an invocation of `function` with `event`, given the
@@ -146,7 +146,7 @@ class Flow:
 
     # ------------------------------------------------------------------ the queues, as Lambda polls them
     def mappings(self) -> list[tuple[str, MappingConfiguration]]:
-        by_name = {function_name(self.stack, f): f for f in ("worker", "feedback")}
+        by_name = {deployed: name for name, deployed in deployed_functions(self.stack).items()}
         return [(by_name[m.function_name], m) for m in stack_mappings(self.emulator, self.stack).values()]
 
     def settle(self, kill: Kill | None = None) -> None:

@@ -15,13 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from automation_local import local_account
-from automation_local.emulator import Emulator
-from automation_local.lambda_runtime import function_environment
-from automation_local.local_stack import deploy
-from automation_local.paths import SOURCE_DIR
-from automation_local.stack_functions import function_name
-from automation_local.standins import STAND_IN_NETWORKS, ScriptedSite
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import deploy
+from automation_local.lambda_.functions import stack_functions
+from automation_local.outside import account
+from automation_local.outside.standins import STAND_IN_NETWORKS, ScriptedSite
 from tests.crash_points.explorer import Exploration, Explorer, Stage
 from tests.crash_points.paths import PATHS
 from tests.crash_points.report import REPORT
@@ -40,27 +38,22 @@ STACK_PARAMETERS = {
 @pytest.fixture(scope="module")
 def stage(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
     stack = deploy(emulator, stack_name="crashpoints-dev", parameters=STACK_PARAMETERS)
-    local_account.seed(emulator, stack.ssm_prefix)
+    account.seed(emulator, stack)
     logs = tmp_path_factory.mktemp("crash-points-logs")
     sqs, sns = emulator.client("sqs"), emulator.client("sns")
     inbox = sqs.create_queue(QueueName="crashpoints-alert-inbox")["QueueUrl"]
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=stack.outputs["AlertTopicArn"], Protocol="sqs", Endpoint=inbox_arn)
     with ExitStack() as running:
-        integrations = running.enter_context(local_account.LocalIntegrations())
+        integrations = running.enter_context(account.LocalIntegrations())
         site = running.enter_context(ScriptedSite())
         zygotes = {}
-        for function in ("webhook", "worker", "feedback"):
-            name = function_name(stack, function)
+        for function, config in stack_functions(emulator, stack).items():
             zygotes[function] = FunctionZygote(
-                function,
-                SOURCE_DIR / function,
-                {**function_environment(emulator, name), **integrations.environment},
-                function_name=name,
-                log_path=Path(logs) / f"{function}.log",
+                config.with_environment(integrations.environment), log_path=Path(logs) / f"{function}.log"
             )
             running.callback(zygotes[function].stop)
-        yield Stage(emulator, stack, zygotes, integrations, site, inbox, local_account.webhook_secret(emulator, stack))
+        yield Stage(emulator, stack, zygotes, integrations, site, inbox, account.webhook_secret(emulator, stack))
 
 
 def test_every_path_ends_right_wherever_its_function_dies(stage: Stage) -> None:

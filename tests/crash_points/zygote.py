@@ -21,7 +21,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from automation_local.lambda_runtime import LambdaContext, load_handler_module
+from automation_local.lambda_.functions import FunctionConfig
+from automation_local.lambda_.handler import LambdaContext, handler_of, load_handler_module
 from tests.crash_points.kill_switch import KillSwitch
 
 READY_TIMEOUT_SECONDS = 60.0
@@ -36,26 +37,26 @@ class Invocation:
     calls: list[str] = field(default_factory=list)  # the calls it completed, in order
 
 
-def _run_child(module: Any, request: dict[str, Any], report_fd: int) -> None:
+def _run_child(handler: Any, request: dict[str, Any], report_fd: int) -> None:
     switch = KillSwitch(report_fd, request["kill_after"])
     try:
         switch.install()
         context = LambdaContext(function_name=request["function_name"], timeout_seconds=request["timeout_seconds"])
-        switch.report({"response": module.lambda_handler(request["event"], context)})
+        switch.report({"response": handler(request["event"], context)})
     except BaseException as error:  # the handler's own failure: Lambda reports it as an invocation error
         switch.report({"error": f"{type(error).__name__}: {error}"})
     finally:
         os._exit(0)
 
 
-def _invoke(module: Any, request: dict[str, Any]) -> Invocation:
+def _invoke(handler: Any, request: dict[str, Any]) -> Invocation:
     if threading.active_count() != 1:  # forking with threads could copy a held lock
         raise RuntimeError("the zygote must stay single-threaded")
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        _run_child(module, request, write_fd)
+        _run_child(handler, request, write_fd)
     os.close(write_fd)
     chunks = []
     while chunk := os.read(read_fd, 65536):
@@ -74,35 +75,31 @@ def _invoke(module: Any, request: dict[str, Any]) -> Invocation:
     return invocation
 
 
-def _serve(connection: Connection, function: str, code_dir: str, environment: dict[str, str], log_path: str) -> None:
+def _serve(connection: Connection, config: FunctionConfig, log_path: str) -> None:
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # a killed child loses no line
-    os.environ.update(environment)
-    module = load_handler_module(function, Path(code_dir))
+    os.environ.update(config.environment)
+    handler = handler_of(config, load_handler_module(config))
     connection.send("ready")
     while (request := connection.recv()) is not None:
-        connection.send(_invoke(module, request))
+        connection.send(_invoke(handler, request))
 
 
 class FunctionZygote:
     """`invoke(event, kill_after=N)`: one invocation in a fresh fork, killed after its N-th call."""
 
-    def __init__(
-        self, function: str, code_dir: Path, environment: dict[str, str], *, function_name: str, log_path: Path
-    ) -> None:
-        self.function = function
-        self.function_name = function_name
+    def __init__(self, config: FunctionConfig, *, log_path: Path) -> None:
+        self.function = config.name
+        self.function_name = config.function_name
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
-        self._process = context.Process(
-            target=_serve, args=(child, function, str(code_dir), environment, str(log_path)), daemon=True
-        )
+        self._process = context.Process(target=_serve, args=(child, config, str(log_path)), daemon=True)
         self._process.start()
         child.close()
         if not self._connection.poll(READY_TIMEOUT_SECONDS) or self._connection.recv() != "ready":
-            raise RuntimeError(f"{function} did not initialise; see {log_path}")
+            raise RuntimeError(f"{config.name} did not initialise; see {log_path}")
 
     def invoke(
         self, event: dict[str, Any], *, kill_after: int | None = None, timeout_seconds: float = 30.0

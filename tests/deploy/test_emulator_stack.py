@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.local_stack import LocalStack
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
 from automation_shared.routing import ORDER_QUEUE_FILTER_CRITERIA, RESULT_QUEUE_FILTER_CRITERIA
 
 pytestmark = pytest.mark.slow
@@ -21,12 +21,12 @@ PREFIX = "/automation/dev"
 
 
 @pytest.fixture(scope="module")
-def stack(local_stack: LocalStack) -> LocalStack:
-    return local_stack
+def stack(deployed_stack: DeployedStack) -> DeployedStack:
+    return deployed_stack
 
 
 @pytest.fixture(scope="module")
-def ssm_parameters(emulator: Emulator, stack: LocalStack) -> dict[str, str]:
+def ssm_parameters(emulator: Emulator, stack: DeployedStack) -> dict[str, str]:
     paginator = emulator.client("ssm").get_paginator("get_parameters_by_path")
     pages = paginator.paginate(Path=stack.ssm_prefix, Recursive=True)
     return {p["Name"]: p["Value"] for page in pages for p in page["Parameters"]}
@@ -36,7 +36,7 @@ def _queue_attributes(emulator: Emulator, url: str) -> dict[str, str]:
     return emulator.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
 
 
-def test_stack_reaches_create_complete(emulator: Emulator, stack: LocalStack) -> None:
+def test_stack_reaches_create_complete(emulator: Emulator, stack: DeployedStack) -> None:
     [described] = emulator.client("cloudformation").describe_stacks(StackName=stack.stack_name)["Stacks"]
     assert described["StackStatus"] == "CREATE_COMPLETE"
 
@@ -66,7 +66,7 @@ def test_every_ssm_parameter_of_the_original_is_readable_by_name(ssm_parameters:
 )
 def test_queues_found_through_ssm_have_the_configured_attributes(
     emulator: Emulator,
-    stack: LocalStack,
+    stack: DeployedStack,
     ssm_parameters: dict[str, str],
     queue: str,
     dlq: str,
@@ -90,7 +90,7 @@ def test_queues_found_through_ssm_have_the_configured_attributes(
     assert dead_letter["KmsMasterKeyId"] == key_id
 
 
-def test_key_rotates(emulator: Emulator, stack: LocalStack) -> None:
+def test_key_rotates(emulator: Emulator, stack: DeployedStack) -> None:
     kms = emulator.client("kms")
     assert kms.get_key_rotation_status(KeyId=stack.resources["EncryptionKey"])["KeyRotationEnabled"] is True
 
@@ -102,7 +102,9 @@ def test_role_arns_in_ssm_are_the_named_roles(emulator: Emulator, ssm_parameters
         assert iam.get_role(RoleName=f"automation-dev-{role}-role")["Role"]["Arn"] == arn
 
 
-def test_alert_topic_in_ssm_is_encrypted(emulator: Emulator, stack: LocalStack, ssm_parameters: dict[str, str]) -> None:
+def test_alert_topic_in_ssm_is_encrypted(
+    emulator: Emulator, stack: DeployedStack, ssm_parameters: dict[str, str]
+) -> None:
     topic = ssm_parameters[f"{PREFIX}/monitoring/queue-alerts/topic-arn"]
     attributes = emulator.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
     assert attributes["KmsMasterKeyId"] == stack.resources["EncryptionKey"]
@@ -117,7 +119,7 @@ def test_alert_topic_in_ssm_is_encrypted(emulator: Emulator, stack: LocalStack, 
 )
 def test_one_mapping_per_queue_with_its_filter_left_disabled_for_the_local_pollers(
     emulator: Emulator,
-    stack: LocalStack,
+    stack: DeployedStack,
     ssm_parameters: dict[str, str],
     function: str,
     queue: str,
@@ -132,14 +134,14 @@ def test_one_mapping_per_queue_with_its_filter_left_disabled_for_the_local_polle
     assert mapping["State"] == "Disabled"
 
 
-def test_webhook_secret_exists_under_the_name_the_function_reads(emulator: Emulator, stack: LocalStack) -> None:
+def test_webhook_secret_exists_under_the_name_the_function_reads(emulator: Emulator, stack: DeployedStack) -> None:
     function = emulator.client("lambda").get_function(FunctionName="automation-dev-webhook")
     name = function["Configuration"]["Environment"]["Variables"]["WEBHOOK_SECRET_NAME"]
     secret = emulator.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
     assert len(secret) >= 32
 
 
-def test_functions_are_created_with_their_configuration(emulator: Emulator, stack: LocalStack) -> None:
+def test_functions_are_created_with_their_configuration(emulator: Emulator, stack: DeployedStack) -> None:
     awslambda = emulator.client("lambda")
     expected = {"webhook": 10, "worker": 50, "feedback": 30}
     for name, timeout in expected.items():

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from automation_local.paths import REPO_ROOT
+from automation_local.cloudformation.project import REPO_ROOT
 from tests.template.cfn import resources_of_type
+
+pytestmark = pytest.mark.fast
 
 RUNBOOK = REPO_ROOT / "docs" / "runbook.md"
 ALARM_HEADING = re.compile(r"^`(?P<logical_id>[A-Za-z0-9]+)` \(`\{stack\}-(?P<suffix>[a-z0-9-]+)`\)$")

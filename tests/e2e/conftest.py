@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from automation_local.local_runtime import LocalRuntime
-from automation_local.order_tracker import FINAL_STATES, OrderState, OrderTracker
+from automation_local.demo.tracker import OrderTracker, TrackedOrder
+from automation_local.runtime import LocalRuntime
+from automation_shared.order_records import FINAL_STATES
 from automation_shared.signing import signed_headers
 
 
@@ -45,7 +46,7 @@ def tracker(runtime: LocalRuntime) -> OrderTracker:
     )
 
 
-def wait_until_final(runtime: LocalRuntime, order_ids: list[str], timeout: float = 90) -> dict[str, OrderState]:
+def wait_until_final(runtime: LocalRuntime, order_ids: list[str], timeout: float = 90) -> dict[str, TrackedOrder]:
     orders = tracker(runtime)
     deadline = time.monotonic() + timeout
     while True:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from typing import Any
 
-from automation_local.paths import REPO_ROOT
+from automation_local.cloudformation.project import REPO_ROOT
 
 RUN_COMMAND = [sys.executable, "-m", "automation_local.cli"]
 

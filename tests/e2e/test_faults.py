@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.paths import REPO_ROOT
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.project import REPO_ROOT
 from tests.e2e.run_command import RUN_COMMAND, run_command, run_environment, summary_of
 
 pytestmark = pytest.mark.slow

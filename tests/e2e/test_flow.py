@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from automation_local.cli import main
-from automation_local.local_runtime import LocalRuntime
-from automation_local.sample_orders import WEB_TASK_TYPES, task_parameters
-from automation_local.side_effects import archived_results
+from automation_local.demo.orders import WEB_TASK_TYPES, task_parameters
+from automation_local.demo.side_effects import archived_results
+from automation_local.runtime import LocalRuntime
 from automation_shared.contracts import TaskType
 
 from .conftest import http, queue_depth, tracker, wait_for, wait_until_final

@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.local_account import LocalIntegrations
-from automation_local.local_stack import LocalStack
-from automation_local.standins import LinkedInStandIn, PerplexityStandIn, TelegramStandIn
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
+from automation_local.outside.account import LocalIntegrations
+from automation_local.outside.standins import LinkedInStandIn, PerplexityStandIn, TelegramStandIn
 from tests.functions.handlers import loaded_handler, seed_integrations
 from tests.functions.queues import Queue
 from tests.functions.webhook_client import WebhookClient
 
 
 @pytest.fixture(scope="session")
-def integrations(emulator: Emulator, local_stack: LocalStack) -> Iterator[LocalIntegrations]:
-    seed_integrations(emulator)
+def integrations(emulator: Emulator, deployed_stack: DeployedStack) -> Iterator[LocalIntegrations]:
+    seed_integrations(emulator, deployed_stack)
     with LocalIntegrations() as running:
         yield running
 
@@ -48,8 +48,8 @@ def integration_urls(integrations: LocalIntegrations) -> dict[str, str]:
 
 # Module scope: each handler keeps its own function's environment while its module's tests run.
 @pytest.fixture(scope="module")
-def webhook_module(emulator: Emulator, local_stack: LocalStack) -> Iterator[Any]:
-    with loaded_handler(emulator, "webhook") as module:
+def webhook_module(emulator: Emulator, deployed_stack: DeployedStack) -> Iterator[Any]:
+    with loaded_handler(emulator, deployed_stack, "webhook") as module:
         yield module
 
 
@@ -60,29 +60,31 @@ def webhook_client(emulator: Emulator, webhook_module: Any) -> WebhookClient:
 
 
 @pytest.fixture(scope="module")
-def worker(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[Any]:
-    with loaded_handler(emulator, "worker", **integration_urls) as module:
+def worker(emulator: Emulator, deployed_stack: DeployedStack, integration_urls: dict[str, str]) -> Iterator[Any]:
+    with loaded_handler(emulator, deployed_stack, "worker", **integration_urls) as module:
         yield module
 
 
 @pytest.fixture(scope="module")
-def feedback(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[Any]:
+def feedback(emulator: Emulator, deployed_stack: DeployedStack, integration_urls: dict[str, str]) -> Iterator[Any]:
     # Requeued orders visible at once for the assertions.
-    with loaded_handler(emulator, "feedback", **integration_urls, REQUEUE_BASE_DELAY_SECONDS="0") as module:
+    with loaded_handler(
+        emulator, deployed_stack, "feedback", **integration_urls, REQUEUE_BASE_DELAY_SECONDS="0"
+    ) as module:
         yield module
 
 
 # The worker tests' queues, emptied before each test (test_webhook.py has an order_queue of
 # its own: a function that drains and returns what arrived).
 @pytest.fixture
-def order_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
-    queue = Queue(emulator, local_stack.outputs["OrderQueueUrl"])
+def order_queue(emulator: Emulator, deployed_stack: DeployedStack) -> Queue:
+    queue = Queue(emulator, deployed_stack.outputs["OrderQueueUrl"])
     queue.drain()
     return queue
 
 
 @pytest.fixture
-def result_queue(emulator: Emulator, local_stack: LocalStack) -> Queue:
-    queue = Queue(emulator, local_stack.outputs["ResultQueueUrl"])
+def result_queue(emulator: Emulator, deployed_stack: DeployedStack) -> Queue:
+    queue = Queue(emulator, deployed_stack.outputs["ResultQueueUrl"])
     queue.drain()
     return queue

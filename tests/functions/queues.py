@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from automation_local.emulator import Emulator
-from automation_local.sqs_events import sqs_event
+from automation_local.aws.emulator import Emulator
+from automation_local.lambda_.esm.sqs_records import sqs_event
 from automation_shared.messages import OutgoingMessage
 from automation_shared.sqs_batches import send_batches
 

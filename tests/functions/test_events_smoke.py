@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.http_events import signed_event
-from automation_local.sample_events import EVENTS_DIR, rendered
+from automation_local.apigateway.events import signed_event
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
 from tests.functions.handlers import context_for, loaded_handler
+from tools.sample_events import EVENTS_DIR, rendered
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +38,12 @@ def test_sample_events_are_what_the_generator_writes() -> None:
 
 
 @pytest.fixture(scope="module")
-def handlers(emulator: Emulator, integration_urls: dict[str, str]) -> Iterator[dict[str, ModuleType]]:
+def handlers(
+    emulator: Emulator, deployed_stack: DeployedStack, integration_urls: dict[str, str]
+) -> Iterator[dict[str, ModuleType]]:
     with ExitStack() as stack:
         yield {
-            f: stack.enter_context(loaded_handler(emulator, f, **integration_urls))
+            f: stack.enter_context(loaded_handler(emulator, deployed_stack, f, **integration_urls))
             for f in ("webhook", "worker", "feedback")
         }
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from automation_local.emulator import Emulator
-from automation_local.local_stack import LocalStack
-from automation_local.side_effects import archived_results
-from automation_local.standins import PerplexityStandIn, TelegramStandIn
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
+from automation_local.demo.side_effects import archived_results
+from automation_local.outside.standins import PerplexityStandIn, TelegramStandIn
 from automation_shared import result_payloads
 from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage
 from automation_shared.messages import OutgoingMessage, result_message
@@ -28,29 +28,29 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def queues(emulator: Emulator, local_stack: LocalStack) -> dict[str, Queue]:
-    found = {name: Queue(emulator, local_stack.outputs[f"{name.title()}QueueUrl"]) for name in ("order", "result")}
+def queues(emulator: Emulator, deployed_stack: DeployedStack) -> dict[str, Queue]:
+    found = {name: Queue(emulator, deployed_stack.outputs[f"{name.title()}QueueUrl"]) for name in ("order", "result")}
     for queue in found.values():
         queue.drain()
     return found
 
 
 @pytest.fixture
-def alerts(emulator: Emulator, local_stack: LocalStack) -> Iterator[Queue]:
+def alerts(emulator: Emulator, deployed_stack: DeployedStack) -> Iterator[Queue]:
     """A queue subscribed to the alert topic, standing in for an operator's inbox."""
     sqs = emulator.client("sqs")
     url = sqs.create_queue(QueueName=f"alert-inbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue = Queue(emulator, url)
     sns = emulator.client("sns")
-    subscription = sns.subscribe(TopicArn=local_stack.outputs["AlertTopicArn"], Protocol="sqs", Endpoint=queue.arn)
+    subscription = sns.subscribe(TopicArn=deployed_stack.outputs["AlertTopicArn"], Protocol="sqs", Endpoint=queue.arn)
     yield queue
     sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
     sqs.delete_queue(QueueUrl=url)
 
 
 @pytest.fixture
-def records(emulator: Emulator, local_stack: LocalStack) -> OrderRecords:
-    return OrderRecords(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+def records(emulator: Emulator, deployed_stack: DeployedStack) -> OrderRecords:
+    return OrderRecords(emulator.client("dynamodb"), deployed_stack.outputs["OrdersTableName"])
 
 
 def make_result(action: str | None = "archive", status: str = "success", **fields: Any) -> ResultMessage:
@@ -92,8 +92,8 @@ def queued_order(records: OrderRecords, order_id: str, **fields: Any) -> OrderMe
     return order
 
 
-def archived_of(emulator: Emulator, local_stack: LocalStack, order_id: str) -> list[dict[str, Any]]:
-    return archived_results(emulator.client("s3"), local_stack.outputs["ArchiveBucketName"]).get(order_id, [])
+def archived_of(emulator: Emulator, deployed_stack: DeployedStack, order_id: str) -> list[dict[str, Any]]:
+    return archived_results(emulator.client("s3"), deployed_stack.outputs["ArchiveBucketName"]).get(order_id, [])
 
 
 def deliver(feedback: Any, queues: dict[str, Queue], results: list[ResultMessage]) -> tuple[dict[str, Any], set[str]]:
@@ -104,19 +104,19 @@ def deliver(feedback: Any, queues: dict[str, Queue], results: list[ResultMessage
 
 
 def test_archive_writes_the_result_under_its_hour_partition(
-    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], records: OrderRecords
+    emulator: Emulator, deployed_stack: DeployedStack, feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     result = make_result("archive")
     queued_order(records, result.orderId)
     assert deliver(feedback, queues, [result])[1] == set()
-    [archived] = archived_of(emulator, local_stack, result.orderId)
+    [archived] = archived_of(emulator, deployed_stack, result.orderId)
     assert archived.pop("archiveKey").startswith("year=2026/month=11/day=25/hour=09/")
     assert ResultMessage.model_validate(archived) == result
     assert (records.get(result.orderId) or {})["status"] == "archived"
 
 
 def test_the_results_a_batch_archives_share_one_object_per_hour(
-    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue]
+    emulator: Emulator, deployed_stack: DeployedStack, feedback: Any, queues: dict[str, Queue]
 ) -> None:
     # GIVEN five results of one hour and two of the next, in one batch
     results = [make_result("archive") for _ in range(5)]
@@ -125,16 +125,16 @@ def test_the_results_a_batch_archives_share_one_object_per_hour(
     # WHEN feedback archives them
     assert deliver(feedback, queues, results)[1] == set()
     # THEN they are in two objects (JSON Lines), one per hour partition: two S3 PUTs, not seven
-    keys = {archived_of(emulator, local_stack, r.orderId)[0]["archiveKey"] for r in results}
+    keys = {archived_of(emulator, deployed_stack, r.orderId)[0]["archiveKey"] for r in results}
     assert len(keys) == 2
     assert sorted(k.split("/hour=")[1][:2] for k in keys) == ["09", "10"]
 
 
 def test_archive_of_a_result_whose_data_is_in_s3_stores_the_full_data(
-    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], records: OrderRecords
+    emulator: Emulator, deployed_stack: DeployedStack, feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     # GIVEN a result whose 300 KB of data the worker put in S3, the message pointing to it
-    bucket = local_stack.outputs["ArchiveBucketName"]
+    bucket = deployed_stack.outputs["ArchiveBucketName"]
     data = {"headings": ["word " * 3000] * 20, "title": "Large page"}
     order_id = str(uuid.uuid4())
     pointer = result_payloads.store(
@@ -145,7 +145,7 @@ def test_archive_of_a_result_whose_data_is_in_s3_stores_the_full_data(
     # WHEN feedback archives it
     assert deliver(feedback, queues, [result])[1] == set()
     # THEN the archive holds the result with its whole data in place, and no pointer
-    [archived] = archived_of(emulator, local_stack, order_id)
+    [archived] = archived_of(emulator, deployed_stack, order_id)
     assert archived["result"]["data"] == data
     assert "dataPointer" not in archived["result"]
     assert archived["result"]["summary"] == result.result.summary
@@ -153,12 +153,12 @@ def test_archive_of_a_result_whose_data_is_in_s3_stores_the_full_data(
 
 
 def test_a_result_whose_data_is_gone_from_s3_is_reported_not_archived_empty(
-    local_stack: LocalStack, feedback: Any, queues: dict[str, Queue]
+    deployed_stack: DeployedStack, feedback: Any, queues: dict[str, Queue]
 ) -> None:
     # GIVEN a result pointing to data no longer in S3 (expired by the lifecycle rule)
     order_id = str(uuid.uuid4())
     pointer = PayloadS3Pointer(
-        s3BucketName=local_stack.outputs["ArchiveBucketName"], s3Key=f"payloads/{order_id}/attempt-0.json", size=10
+        s3BucketName=deployed_stack.outputs["ArchiveBucketName"], s3Key=f"payloads/{order_id}/attempt-0.json", size=10
     )
     result = with_data_in_s3(make_result("archive", orderId=order_id), pointer)
     # WHEN feedback handles it
@@ -168,11 +168,11 @@ def test_a_result_whose_data_is_gone_from_s3_is_reported_not_archived_empty(
 
 
 def test_a_result_without_an_action_is_archived(
-    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue]
+    emulator: Emulator, deployed_stack: DeployedStack, feedback: Any, queues: dict[str, Queue]
 ) -> None:
     result = make_result(None)
     assert deliver(feedback, queues, [result])[1] == set()
-    assert len(archived_of(emulator, local_stack, result.orderId)) == 1
+    assert len(archived_of(emulator, deployed_stack, result.orderId)) == 1
 
 
 def test_notify_sends_the_summary_to_the_users_telegram_chat(
@@ -188,21 +188,29 @@ def test_notify_sends_the_summary_to_the_users_telegram_chat(
 
 
 def test_notify_for_a_user_without_a_chat_archives_instead(
-    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn
+    emulator: Emulator,
+    deployed_stack: DeployedStack,
+    feedback: Any,
+    queues: dict[str, Queue],
+    telegram: TelegramStandIn,
 ) -> None:
     result = make_result("notify", userId="nobody")
     before = len(telegram.requests)
     assert deliver(feedback, queues, [result])[1] == set()
     assert len(telegram.requests) == before
-    assert len(archived_of(emulator, local_stack, result.orderId)) == 1
+    assert len(archived_of(emulator, deployed_stack, result.orderId)) == 1
 
 
 def test_notify_before_the_operator_created_the_chat_map_archives_instead(
-    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn
+    emulator: Emulator,
+    deployed_stack: DeployedStack,
+    feedback: Any,
+    queues: dict[str, Queue],
+    telegram: TelegramStandIn,
 ) -> None:
     # GIVEN no Telegram chat map (the operator creates it; the stack does not own it)
     ssm = emulator.client("ssm")
-    name = f"{local_stack.ssm_prefix}/telegram/chats"
+    name = f"{deployed_stack.ssm_prefix}/telegram/chats"
     chats = ssm.get_parameter(Name=name)["Parameter"]["Value"]
     ssm.delete_parameter(Name=name)
     parameters.clear_caches()
@@ -217,7 +225,7 @@ def test_notify_before_the_operator_created_the_chat_map_archives_instead(
     # THEN nothing is sent and the result is archived, not failed
     assert failed == set()
     assert len(telegram.requests) == before
-    assert len(archived_of(emulator, local_stack, result.orderId)) == 1
+    assert len(archived_of(emulator, deployed_stack, result.orderId)) == 1
 
 
 def test_enhance_asks_perplexity_then_notifies_with_its_answer(
@@ -318,7 +326,7 @@ def test_requeues_of_a_batch_leave_in_one_send_message_batch(
 
 
 def test_each_records_log_lines_carry_its_own_order_id(
-    emulator: Emulator, local_stack: LocalStack, feedback: Any, queues: dict[str, Queue]
+    emulator: Emulator, deployed_stack: DeployedStack, feedback: Any, queues: dict[str, Queue]
 ) -> None:
     # GIVEN a batch of archive results handled concurrently, feedback's log read as CloudWatch would
     results = [make_result("archive") for _ in range(5)]
@@ -335,7 +343,7 @@ def test_each_records_log_lines_carry_its_own_order_id(
     archived = [line for line in lines if line.get("message") == "result archived"]
     assert sorted(line["order_id"] for line in archived) == sorted(r.orderId for r in results)
     for line in archived:
-        assert archived_of(emulator, local_stack, line["order_id"])[0]["archiveKey"] == line["key"]
+        assert archived_of(emulator, deployed_stack, line["order_id"])[0]["archiveKey"] == line["key"]
 
 
 def test_a_result_arriving_twice_is_acted_on_once(

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.local_stack import LocalStack
-from automation_local.standins import Reply, TargetSite
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
+from automation_local.outside.standins import Reply, TargetSite
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import order_message, result_message
 from automation_shared.order_records import OrderRecords, OrderState, record_key
@@ -34,9 +34,9 @@ def site() -> Iterator[TargetSite]:
 
 
 @pytest.fixture
-def queues(emulator: Emulator, local_stack: LocalStack) -> dict[str, Queue]:
+def queues(emulator: Emulator, deployed_stack: DeployedStack) -> dict[str, Queue]:
     found = {
-        name: Queue(emulator, local_stack.outputs[output])
+        name: Queue(emulator, deployed_stack.outputs[output])
         for name, output in (("order", "OrderQueueUrl"), ("result", "ResultQueueUrl"))
     }
     for queue in found.values():
@@ -45,8 +45,8 @@ def queues(emulator: Emulator, local_stack: LocalStack) -> dict[str, Queue]:
 
 
 @pytest.fixture
-def records(emulator: Emulator, local_stack: LocalStack) -> OrderRecords:
-    return OrderRecords(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+def records(emulator: Emulator, deployed_stack: DeployedStack) -> OrderRecords:
+    return OrderRecords(emulator.client("dynamodb"), deployed_stack.outputs["OrdersTableName"])
 
 
 def text_order(**fields: Any) -> OrderMessage:
@@ -94,7 +94,7 @@ def test_a_cancelled_attempt_runs_when_feedback_requeues_it(
 
 def test_an_order_sent_straight_to_the_queue_is_retried_like_a_webhook_order(
     emulator: Emulator,
-    local_stack: LocalStack,
+    deployed_stack: DeployedStack,
     worker: Any,
     feedback: Any,
     site: TargetSite,
@@ -121,7 +121,7 @@ def test_an_order_sent_straight_to_the_queue_is_retried_like_a_webhook_order(
     assert OrderMessage.model_validate_json(retry["Body"]).retryCount == 1
     # AND its status record has every field and the TTL of a webhook order's
     item = emulator.client("dynamodb").get_item(
-        TableName=local_stack.outputs["OrdersTableName"], Key={"id": {"S": record_key(order.orderId)}}
+        TableName=deployed_stack.outputs["OrdersTableName"], Key={"id": {"S": record_key(order.orderId)}}
     )["Item"]
     assert {"orderId", "taskType", "userId", "retryCount", "order", "createdAt", "updatedAt", "expiration"} <= set(item)
     record = records.get(order.orderId) or {}
@@ -157,7 +157,7 @@ def test_a_result_of_an_attempt_requeued_already_is_not_requeued_again(
 
 
 def test_a_record_failing_on_its_last_receive_marks_its_order_dead_lettered(
-    emulator: Emulator, local_stack: LocalStack, worker: Any, queues: dict[str, Queue], records: OrderRecords
+    emulator: Emulator, deployed_stack: DeployedStack, worker: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
     # GIVEN an order the contract refuses (no payload object), with its status record
     order = text_order()
@@ -178,4 +178,4 @@ def test_a_record_failing_on_its_last_receive_marks_its_order_dead_lettered(
         )
     # (The next receive moves it to the order DLQ; emptied, so no other test sees a failure there.)
     assert queues["order"].drain() == []
-    assert len(Queue(emulator, local_stack.outputs["OrderDeadLetterQueueUrl"]).drain()) == 1
+    assert len(Queue(emulator, deployed_stack.outputs["OrderDeadLetterQueueUrl"]).drain()) == 1

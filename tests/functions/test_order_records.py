@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.local_stack import LocalStack
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
 from automation_shared.contracts import OrderMessage
 from automation_shared.order_records import ClaimOutcome, OrderRecords, OrderState, order_id_for
 
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def records(emulator: Emulator, local_stack: LocalStack) -> OrderRecords:
-    return OrderRecords(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+def records(emulator: Emulator, deployed_stack: DeployedStack) -> OrderRecords:
+    return OrderRecords(emulator.client("dynamodb"), deployed_stack.outputs["OrdersTableName"])
 
 
 def an_order(**fields: Any) -> OrderMessage:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.http_events import http_api_event
-from automation_local.local_stack import LocalStack
+from automation_local.apigateway.events import http_api_event
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
 from automation_shared.contracts import OrderMessage
 from automation_shared.messages import order_message
 from automation_shared.order_records import order_id_for
@@ -36,9 +36,9 @@ def new_order(**fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def order_queue(emulator: Emulator, local_stack: LocalStack) -> Callable[[], list[dict[str, Any]]]:
+def order_queue(emulator: Emulator, deployed_stack: DeployedStack) -> Callable[[], list[dict[str, Any]]]:
     """Empties the order queue now; calling it drains and returns what arrived since."""
-    queue = Queue(emulator, local_stack.outputs["OrderQueueUrl"])
+    queue = Queue(emulator, deployed_stack.outputs["OrderQueueUrl"])
     queue.drain()
     return queue.drain
 
@@ -200,7 +200,10 @@ def test_a_partly_refused_batch_names_exactly_the_orders_to_retry(
 
 
 def test_a_retry_after_a_request_that_died_before_answering_names_the_same_order(
-    emulator: Emulator, local_stack: LocalStack, webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
+    emulator: Emulator,
+    deployed_stack: DeployedStack,
+    webhook_client: WebhookClient,
+    order_queue: Callable[[], list[Any]],
 ) -> None:
     # GIVEN a request whose order (a deduplicationId, no orderId) was sent, and which then
     # died before writing its record and answering
@@ -209,7 +212,7 @@ def test_a_retry_after_a_request_that_died_before_answering_names_the_same_order
     first_copy = OrderMessage.model_validate(
         {**new_order(deduplicationId=dedup), "orderId": order_id, "timestamp": "2026-12-01T10:00:00Z"}
     )
-    Queue(emulator, local_stack.outputs["OrderQueueUrl"]).send([order_message(first_copy)])
+    Queue(emulator, deployed_stack.outputs["OrderQueueUrl"]).send([order_message(first_copy)])
     # WHEN the client retries it
     retried = webhook_client.post(new_order(deduplicationId=dedup))
     # THEN it is queued under the same order id: two copies of one order (the worker runs it once)

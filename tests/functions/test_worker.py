@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.local_stack import LocalStack
-from automation_local.standins import LinkedInStandIn, PerplexityStandIn, Reply, ScriptedSite, TargetSite
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
+from automation_local.outside.standins import LinkedInStandIn, PerplexityStandIn, Reply, ScriptedSite, TargetSite
 from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage, TaskType
 from automation_shared.messages import OutgoingMessage, order_message, result_message
 from automation_shared.sqs_batches import MAX_MESSAGE_BYTES
@@ -164,7 +164,12 @@ def as_sent(message: dict[str, Any]) -> OutgoingMessage:
 
 
 def test_result_data_too_large_for_a_message_goes_to_s3_and_the_message_points_to_it(
-    worker: Any, emulator: Emulator, local_stack: LocalStack, site: TargetSite, order_queue: Queue, result_queue: Queue
+    worker: Any,
+    emulator: Emulator,
+    deployed_stack: DeployedStack,
+    site: TargetSite,
+    order_queue: Queue,
+    result_queue: Queue,
 ) -> None:
     # GIVEN a scraping order for a page whose headings alone are about 320 KB, and a small one
     large = make_order("playwright-scraping", payload={"url": f"{site.base_url}/large"}, retryCount=1)
@@ -180,7 +185,7 @@ def test_result_data_too_large_for_a_message_goes_to_s3_and_the_message_points_t
     assert result.result.data is None and result.result.size is None
     pointer = result.result.dataPointer
     assert pointer is not None
-    assert pointer.s3BucketName == local_stack.outputs["ArchiveBucketName"]
+    assert pointer.s3BucketName == deployed_stack.outputs["ArchiveBucketName"]
     assert pointer.s3Key == f"payloads/{large.orderId}/attempt-1.json"
     assert pointer.size > MAX_MESSAGE_BYTES
     assert as_sent(message).size < 4096

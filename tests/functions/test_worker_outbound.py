@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.lambda_runtime import function_environment
-from automation_local.standins import Reply, TargetSite
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
+from automation_local.lambda_.functions import stack_functions
+from automation_local.outside.standins import Reply, TargetSite
 from automation_shared.contracts import ResultMessage
 from automation_shared.messages import order_message
 from tests.functions.handlers import loaded_handler
@@ -42,10 +43,12 @@ def site(refused_target: TargetSite) -> Iterator[TargetSite]:
 
 
 @pytest.fixture
-def worker_without_allow_list(emulator: Emulator, integration_urls: dict[str, str], worker: Any) -> Iterator[Any]:
+def worker_without_allow_list(
+    emulator: Emulator, deployed_stack: DeployedStack, integration_urls: dict[str, str], worker: Any
+) -> Iterator[Any]:
     """The worker as deployed with the default OutboundAllowedNetworks (empty). Set up after
     `worker`, so its environment is the one in force until it is torn down."""
-    with loaded_handler(emulator, "worker", **integration_urls, OUTBOUND_ALLOWED_NETWORKS="") as module:
+    with loaded_handler(emulator, deployed_stack, "worker", **integration_urls, OUTBOUND_ALLOWED_NETWORKS="") as module:
         yield module
 
 
@@ -111,10 +114,16 @@ def test_a_redirect_from_an_allowed_server_to_a_refused_address_is_refused(
 
 
 def test_an_allow_listed_stand_in_on_loopback_is_reached(
-    emulator: Emulator, worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
+    emulator: Emulator,
+    deployed_stack: DeployedStack,
+    worker: Any,
+    site: TargetSite,
+    order_queue: Queue,
+    result_queue: Queue,
 ) -> None:
     # GIVEN the stack's allow-list, as the worker's environment has it
-    assert function_environment(emulator, "automation-dev-worker")["OUTBOUND_ALLOWED_NETWORKS"] == "127.0.0.1/32"
+    worker_config = stack_functions(emulator, deployed_stack)["worker"]
+    assert worker_config.environment["OUTBOUND_ALLOWED_NETWORKS"] == "127.0.0.1/32"
     before = len(site.requests_to("/health"))
     # WHEN the worker runs an order for the stand-in on 127.0.0.1
     result = _run_one(worker, order_queue, result_queue, f"{site.base_url}/health")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from automation_local.http_events import http_api_event
+from automation_local.apigateway.events import http_api_event
 from automation_shared.signing import signed_headers
 from tests.functions.handlers import context_for
 

@@ -9,7 +9,7 @@ import uuid
 from functools import cache
 from typing import Any
 
-from automation_local.sample_events import EVENTS_DIR
+from tools.sample_events import EVENTS_DIR
 
 
 @cache

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from automation_local.sam_template import load_template
+from automation_local.cloudformation.template import load_template
 from automation_shared.contracts import FollowUpAction, Priority, ResultStatus, TaskType
 from automation_shared.task_budget import longest_task_seconds
 

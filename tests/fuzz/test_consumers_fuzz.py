@@ -17,8 +17,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from automation_local.emulator import Emulator
-from automation_local.local_stack import LocalStack
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.order_records import OrderRecords
 from tests.functions.handlers import context_for
@@ -73,8 +73,8 @@ def valid_and_bad_records(model: type[Any], event: dict[str, Any]) -> tuple[dict
 
 # ------------------------------------------------------------------ worker
 @pytest.fixture(scope="module")
-def result_queue(emulator: Emulator, local_stack: LocalStack) -> Iterator[Queue]:
-    queue = Queue(emulator, local_stack.outputs["ResultQueueUrl"])
+def result_queue(emulator: Emulator, deployed_stack: DeployedStack) -> Iterator[Queue]:
+    queue = Queue(emulator, deployed_stack.outputs["ResultQueueUrl"])
     queue.drain()
     yield queue
     queue.drain()
@@ -99,8 +99,8 @@ def test_worker_reports_exactly_the_bad_records_and_runs_the_rest(
 
 # ------------------------------------------------------------------ feedback
 @pytest.fixture(scope="module")
-def records(emulator: Emulator, local_stack: LocalStack) -> OrderRecords:
-    return OrderRecords(emulator.client("dynamodb"), local_stack.outputs["OrdersTableName"])
+def records(emulator: Emulator, deployed_stack: DeployedStack) -> OrderRecords:
+    return OrderRecords(emulator.client("dynamodb"), deployed_stack.outputs["OrdersTableName"])
 
 
 FINAL_STATE = {"archive": "archived", None: "archived", "escalate": "escalated"}

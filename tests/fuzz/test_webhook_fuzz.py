@@ -18,9 +18,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from automation_local.emulator import Emulator
-from automation_local.http_events import http_api_event
-from automation_local.local_stack import LocalStack
+from automation_local.apigateway.events import http_api_event
+from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.stack import DeployedStack
 from automation_shared.contracts import OrderMessage
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, signed_headers
 from tests.functions.queues import Queue
@@ -41,8 +41,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def order_queue(emulator: Emulator, local_stack: LocalStack) -> Iterator[Queue]:
-    queue = Queue(emulator, local_stack.outputs["OrderQueueUrl"])
+def order_queue(emulator: Emulator, deployed_stack: DeployedStack) -> Iterator[Queue]:
+    queue = Queue(emulator, deployed_stack.outputs["OrderQueueUrl"])
     queue.drain()
     yield queue
     queue.drain()

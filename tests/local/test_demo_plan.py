@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from automation_local.demo_plan import Fate, plan
-from automation_local.sample_orders import WEB_TASK_TYPES
+import pytest
+
+from automation_local.demo.orders import WEB_TASK_TYPES
+from automation_local.demo.plan import Fate, plan
 from automation_shared.contracts import OrderMessage, Priority, TaskType
+
+pytestmark = pytest.mark.fast
 
 SITE = "http://127.0.0.1:9"
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from automation_local.emulator import Emulator
+from automation_local.aws.emulator import Emulator
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from automation_local.emulator_server import AtomicDynamoDbWrites
+from automation_local.aws.server import AtomicDynamoDbWrites
 
 
 class SlowApp:

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from automation_local.emulator import Emulator
-from automation_local.emulator_sqs import fetch_queue_stats
+from automation_local.aws.emulator import Emulator
+from automation_local.aws.sqs_index import fetch_queue_stats
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from automation_local.emulator import Emulator
-from automation_local.event_source_poller import EventSourcePoller, MappingConfiguration
-from automation_local.sandbox import FunctionSandbox
+from automation_local.aws.emulator import Emulator
+from automation_local.lambda_.esm.poller import EventSourcePoller, MappingConfiguration
+from automation_local.lambda_.functions import FunctionConfig
+from automation_local.lambda_.sandbox import FunctionSandbox
 
 PROBE = """
 import json, os, time
@@ -85,7 +86,7 @@ def poller(emulator: Emulator, queue: tuple[str, str], probe_code: Path, tmp_pat
             configuration,
             sqs_client=sqs_client or (lambda: emulator.client("sqs")),
             new_sandbox=lambda: FunctionSandbox(
-                "probe", probe_code, environment, function_name="probe", timeout_seconds=2, memory_mb=128
+                FunctionConfig("probe", "probe", probe_code, environment=environment, timeout_seconds=2, memory_mb=128)
             ),
             region=emulator.region,
         ).start()
@@ -230,7 +231,7 @@ def test_a_poller_outlives_emulator_errors_logs_and_counts_them(
 
     send(emulator, queue, "ok", "ok", "ok")
     # WHEN they poll
-    with caplog.at_level("WARNING", logger="automation_local.event_source_poller"):
+    with caplog.at_level("WARNING", logger="automation_local.lambda_.esm.poller"):
         running = poller(concurrency=2, sqs_client=failing_client)
         # THEN each backs off and keeps polling: the messages are delivered and deleted
         wait_for(lambda: running.stats.as_dict()["deleted"] == 3)

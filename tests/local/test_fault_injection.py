@@ -10,8 +10,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from automation_local.emulator import CREDENTIALS, Emulator
-from automation_local.fault_injection import FaultPlan, FaultProxy
+from automation_local.aws.emulator import CREDENTIALS, Emulator
+from automation_local.aws.fault_proxy import FaultPlan, FaultProxy
 
 pytestmark = pytest.mark.slow
 

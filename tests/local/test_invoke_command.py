@@ -7,7 +7,7 @@ import json
 import pytest
 
 from automation_local.cli import main
-from automation_local.paths import REPO_ROOT
+from automation_local.cloudformation.project import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

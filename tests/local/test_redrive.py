@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from automation_local.emulator import Emulator
-from automation_local.redrive import JOURNAL_KEEP_SECONDS, redrive, set_back_redriven
+from automation_local.aws.emulator import Emulator
+from automation_local.ops.redrive import JOURNAL_KEEP_SECONDS, redrive, set_back_redriven
 from automation_shared.contracts import OrderMessage
 from automation_shared.order_records import OrderRecords
 

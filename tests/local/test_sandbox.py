@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from automation_local.sandbox import FunctionSandbox
+from automation_local.lambda_.functions import FunctionConfig
+from automation_local.lambda_.sandbox import FunctionSandbox
 
 
 def _function(tmp_path: Path, body: str, **options: Any) -> FunctionSandbox:
     code = tmp_path / "probe"
     code.mkdir()
     (code / "app.py").write_text(body)
-    return FunctionSandbox(
-        "probe",
-        code,
-        {"PROBE_SETTING": "from-the-stack"},
-        function_name="probe",
-        memory_mb=128,
-        **{"timeout_seconds": 1, **options},
+    config = FunctionConfig(
+        "probe", "probe", code, environment={"PROBE_SETTING": "from-the-stack"}, memory_mb=128, timeout_seconds=1
     )
+    sandbox_options = {name: options.pop(name) for name in ("log_path", "fails_after_handler") if name in options}
+    return FunctionSandbox(replace(config, **options), **sandbox_options)
 
 
 def test_the_handler_sees_its_own_environment_and_a_counting_down_context(tmp_path: Path) -> None:

@@ -21,9 +21,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from automation_local.standins import Reply, TargetSite
+from automation_local.outside.standins import Reply, TargetSite
 from automation_shared import http_client
 from automation_shared.http_client import ExternalCallError, RefusedAddressError, refusal_reason, request
+
+pytestmark = pytest.mark.fast
 
 ALLOW_LOOPBACK = "127.0.0.1/32"
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from automation_local.paths import REPO_ROOT
-from automation_local.sam_template import normalised_json
+from automation_local.cloudformation.project import REPO_ROOT
+from automation_local.cloudformation.template import normalised_json
 
 pytestmark = pytest.mark.slow
 

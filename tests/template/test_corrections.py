@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from automation_local.paths import SOURCE_DIR
+from automation_local.cloudformation.project import SOURCE_DIR
 from tests.template.cfn import (
     actions_on,
     as_list,
@@ -16,6 +16,8 @@ from tests.template.cfn import (
     ref_target,
     resources_of_type,
 )
+
+pytestmark = pytest.mark.fast
 
 SOURCE_QUEUES = {"OrderQueue": "OrderDeadLetterQueue", "ResultQueue": "ResultDeadLetterQueue"}
 MAPPINGS = {

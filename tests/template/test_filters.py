@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from automation_shared.contracts import FollowUpAction, TaskType
 from automation_shared.routing import ORDER_QUEUE_FILTER_CRITERIA, RESULT_QUEUE_FILTER_CRITERIA
+
+pytestmark = pytest.mark.fast
 
 
 def _patterns(criteria: dict[str, Any]) -> list[Any]:

@@ -16,6 +16,8 @@ import pytest
 
 from tests.template.cfn import as_list, ref_target, resources_of_type, role_statements
 
+pytestmark = pytest.mark.fast
+
 ROLES = ("WebhookRole", "WorkerRole", "FeedbackRole")
 
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import importlib.metadata
 
+import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from automation_local.paths import SOURCE_DIR
+from automation_local.cloudformation.project import SOURCE_DIR
+
+pytestmark = pytest.mark.fast
 
 REQUIREMENTS = SOURCE_DIR / "shared" / "requirements.txt"
 # What the Lambda Python runtime ships: the layer must not carry these.

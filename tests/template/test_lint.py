@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from automation_local.paths import REPO_ROOT
+from automation_local.cloudformation.project import REPO_ROOT
 
 
 def _house_findings(template: dict[str, Any]) -> list[str]:

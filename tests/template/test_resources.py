@@ -10,6 +10,8 @@ from automation_shared.contracts import PAYLOAD_KEY_PREFIX
 from automation_shared.sqs_batches import MAX_MESSAGE_BYTES
 from tests.template.cfn import actions_on, ref_target, resources_of_type
 
+pytestmark = pytest.mark.fast
+
 ENVIRONMENT_PREFIX = "${ProjectName}-${Environment}"
 
 

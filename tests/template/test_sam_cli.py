@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from automation_local.paths import REPO_ROOT
+from automation_local.cloudformation.project import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from automation_local.paths import SAMCONFIG_PATH
+from automation_local.cloudformation.project import SAMCONFIG_PATH
+
+pytestmark = pytest.mark.fast
 
 ENVIRONMENTS = {"default": "dev", "staging": "staging", "prod": "prod"}
 

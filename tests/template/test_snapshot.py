@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import difflib
 
-from automation_local.snapshot import SNAPSHOT_PATH, rendered
+import pytest
+
+from tools.snapshot import SNAPSHOT_PATH, rendered
+
+pytestmark = pytest.mark.fast
 
 
 def test_translated_template_matches_the_snapshot() -> None:

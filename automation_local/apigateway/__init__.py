@@ -1,0 +1,1 @@
+"""API Gateway HTTP API on localhost: the template's routes served as payload 2.0 events."""

@@ -1,0 +1,138 @@
+"""The emulator's server process: moto's own WSGI app, served as `python -m moto.server`
+serves it, behind a middleware that counts the API calls it answers.
+
+The count is what an AWS bill or a CloudTrail log would show (calls by service and action,
+retries included), taken where every client meets: the server. Counting here, not in the
+clients, leaves the functions' code and their boto3 untouched. moto's request recorder
+is not used for it: it appends every request's headers and body to a file, from many
+server threads at once, which is far more than a count and not safe to parse under load.
+
+    GET    /_emulator/api-calls   {"sqs:SendMessageBatch": 12, "s3:PUT": 3, ...}
+    DELETE /_emulator/api-calls   starts the count again from zero
+
+Inside it, the usage meter (cost/meter.py) prices the requests of the local runtime's
+functions and pollers: `GET /_emulator/usage`.
+
+(S3 bucket names cannot start with `_`, so the path is no bucket's.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import signal
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import run_simple
+
+from automation_local.aws import sqs_index
+from automation_local.aws.usage_meter import UsageMeter
+
+API_CALLS_PATH = "/_emulator/api-calls"
+# `Credential=<key>/<date>/<region>/<service>/aws4_request` in a SigV4 Authorization header.
+CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+
+def api_call(environ: Environ) -> str:
+    """`service:Action` of a request: the action from `X-Amz-Target` (JSON protocols, SQS's
+    included) or the `Action` parameter (query protocols); REST APIs (S3, Lambda) have no
+    action name, so their HTTP method stands for it."""
+    scope = CREDENTIAL_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = scope.group(1) if scope else "unsigned"
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return f"{service}:{target.rsplit('.', 1)[-1]}"
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if not action and environ.get("CONTENT_TYPE", "").startswith(FORM_CONTENT_TYPE):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads the body again
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+    return f"{service}:{action[0] if action else environ['REQUEST_METHOD']}"
+
+
+class ApiCallCounter:
+    """WSGI middleware: counts each request by `api_call` and answers on API_CALLS_PATH."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self._app = app
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()  # the server answers each request on its own thread
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == API_CALLS_PATH:
+            return self._answer(environ, start_response)
+        call = api_call(environ)
+        with self._lock:
+            self._counts[call] += 1
+        return self._app(environ, start_response)
+
+    def _answer(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        with self._lock:
+            if environ["REQUEST_METHOD"] == "DELETE":
+                self._counts.clear()
+            body = json.dumps(dict(sorted(self._counts.items()))).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+# DynamoDB applies a conditional write to an item atomically; moto evaluates the condition
+# and then writes, with no lock, so two server threads writing one item at once could both
+# pass a condition only one of them may pass (two invocations both claiming one attempt).
+DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+class AtomicDynamoDbWrites:
+    """WSGI middleware: DynamoDB writes are answered one at a time, as DynamoDB serialises
+    the writes of an item (one lock for every table here: the emulator is one process)."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        service, _, action = api_call(environ).partition(":")
+        if service != "dynamodb" or action not in DYNAMODB_WRITES:
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m automation_local.aws.server", description=__doc__)
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    # What `python -m moto.server` sets up before serving (moto reads MOTO_PORT for URLs it
+    # builds, and a SIGTERM ends the server cleanly).
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda _signum, _frame: sys.exit(0))
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    moto_app.debug = True  # type: ignore[attr-defined]  # as moto.server: errors answered with their traceback
+    moto_app = sqs_index.install(moto_app)  # SQS queues indexed: a receive's cost independent of depth
+    run_simple(
+        args.host,
+        args.port,
+        # The meter sizes a DynamoDB write's item before and after it: inside the lock too.
+        ApiCallCounter(AtomicDynamoDbWrites(UsageMeter(moto_app, api_call))),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""A threaded HTTP server on a loopback address, answering every request through one method.
+
+The stand-ins for the outside world, the local HTTP API and the fault proxy in front of the
+emulator are all this shape: a real HTTP server (so clients use their own HTTP stack, as
+they would against the real thing) whose subclass only says how to answer. The standard
+library's server is enough: nothing here needs more than loopback traffic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class HttpReply:
+    status: int
+    headers: Sequence[tuple[str, str]] = ()
+    body: bytes = b""
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    target: str  # the request target as sent: path and query
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+class LoopbackHttpServer:
+    """`with Subclass(...) as server:` serves `server.url` until the block ends; a subclass
+    answers in `answer(request)`. `protocol_version`: HTTP/1.1 keeps connections alive (what
+    the AWS SDK expects of an endpoint); HTTP/1.0 closes each one."""
+
+    protocol_version = "HTTP/1.0"
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, name: str = "loopback-http") -> None:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = server.protocol_version
+
+            def _serve(self) -> None:
+                request = HttpRequest(self.command, self.path, dict(self.headers.items()), self._body())
+                reply = server.answer(request)
+                self.send_response(reply.status)
+                for name, value in reply.headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
+                        self.wfile.write(reply.body)
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while size := int(self.rfile.readline().split(b";")[0], 16):
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    while self.rfile.readline() not in (b"\r\n", b""):  # trailers
+                        pass
+                    return b"".join(chunks)
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # the servers' users keep their own records
+
+        for method in METHODS:
+            setattr(Handler, f"do_{method}", Handler._serve)
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def answer(self, request: HttpRequest) -> HttpReply:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
