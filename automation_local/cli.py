@@ -7,7 +7,7 @@ Ctrl-C instead. `invoke FUNCTION EVENT` runs one function once with an event fil
 `sam local invoke` without Docker; `redrive QUEUE` moves a DLQ's messages back; `cost
 --orders-per-month N` prices the usage `make bench` measured (see cost/).
 
-`--fault NAME=RATE` deals faults to the functions (see fault_injection);
+`--fault NAME=RATE` deals faults to the functions (see aws/fault_proxy.py);
 `--emulator-url` runs against an emulator already up, and `--state-dir` keeps what a run
 needs to be started again after it was killed (see run_state).
 """

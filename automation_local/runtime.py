@@ -79,7 +79,7 @@ class LocalRuntime:
         """`emulator` and `stack`: run against ones already up (a restarted runtime);
         `function_overrides`: extra environment variables per function (`worker`, ...);
         `log_dir`: where each function's log goes (`<function>.log`), default a temporary
-        directory; `faults`: faults to deal the functions (see fault_injection);
+        directory; `faults`: faults to deal the functions (see aws/fault_proxy.py);
         `state`: where the run keeps what a restarted runtime needs (see run_state): the
         stack deployed before is used again, the stand-ins keep their ports and requests;
         `poll=False`: the pollers wait for `start_polling()` (as the mappings do while

@@ -1,12 +1,12 @@
 """receive_depth_ratio: one ReceiveMessage on a queue of 5,000 messages over one on a queue of 10.
 
 Both queues live in one emulator of their own (the server the local runtime starts,
-automation_local/emulator_server.py); every message is visible: each receive takes 10
+automation_local/aws/server.py); every message is visible: each receive takes 10
 (MaxNumberOfMessages 10) with VisibilityTimeout 0, so the queues stay as they were. The
 receives alternate between the two queues (one warm-up each), and the figure is the median
 at 5,000 over the median at 10. moto alone scanned the whole queue on each receive (about
 1.1 s at 5,000 messages on this machine's kind of core, ratio above 100); the emulator's
-indexed queues (automation_local/emulator_sqs.py) look at the messages they return, so the
+indexed queues (automation_local/aws/sqs_index.py) look at the messages they return, so the
 ratio is about 1. The detail also gives what the last receive at each depth looked at, from
 the emulator's own count (GET /_emulator/sqs), and how long sending the 5,000 took.
 """

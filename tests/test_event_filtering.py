@@ -61,41 +61,60 @@ CASES = {
 
 @pytest.mark.parametrize("body_pattern, expected", CASES.values(), ids=CASES.keys())
 def test_documented_pattern_cases(body_pattern: dict[str, Any], expected: bool) -> None:
+    # GIVEN a record with the documentation's sample body, and a documented pattern on its body
+    # WHEN the filter is applied to the record
+    # THEN it matches exactly when the documentation says it does
     assert matches_filter_criteria(criteria({"body": body_pattern}), record(BODY)) is expected
 
 
 def test_several_filters_are_ored() -> None:
+    # GIVEN two filters of which one matches the record, and two of which neither does
     both = criteria({"body": {"RequestCode": ["BBBB"]}}, {"body": {"Location": [{"prefix": "Eastern"}]}})
     neither = criteria({"body": {"RequestCode": ["BBBB"]}}, {"body": {"Location": [{"prefix": "West"}]}})
+    # WHEN each pair is applied to the record
+    # THEN the record passes when any filter matches it, and not otherwise
     assert matches_filter_criteria(both, record(BODY)) is True
     assert matches_filter_criteria(neither, record(BODY)) is False
 
 
 def test_no_filter_criteria_lets_everything_through() -> None:
+    # GIVEN no filter criteria, or criteria with no filter
+    # WHEN they are applied to a record
+    # THEN the record passes
     assert matches_filter_criteria(None, record("anything")) is True
     assert matches_filter_criteria({"Filters": []}, record(BODY)) is True
 
 
 def test_plain_string_bodies_match_string_patterns_only() -> None:
+    # GIVEN a record whose body is a plain string, not JSON
     plain = record("I am a plain string")
+    # WHEN patterns on the body as a string are applied to it
+    # THEN an equal string and a matching prefix pass it
     assert matches_filter_criteria(criteria({"body": ["I am a plain string"]}), plain) is True
     assert matches_filter_criteria(criteria({"body": [{"prefix": "I am"}]}), plain) is True
-    # a field pattern never matches a plain-string body, even `exists: false`
+    # AND a field pattern never matches a plain-string body, even `exists: false`
     assert matches_filter_criteria(criteria({"body": {"RequestCode": [{"exists": False}]}}), plain) is False
-    # and a string pattern never matches a JSON body
+    # AND a string pattern never matches a JSON body
     assert matches_filter_criteria(criteria({"body": [{"prefix": "{"}]}), record(BODY)) is False
 
 
 def test_sqs_mappings_filter_on_the_body_only() -> None:
+    # GIVEN a filter on a record's attributes rather than its body
+    # WHEN it is applied to a record
+    # THEN it is refused, saying SQS mappings filter on the body
     with pytest.raises(ValueError, match="body"):
         matches_filter_criteria(criteria({"attributes": {"ApproximateReceiveCount": ["1"]}}), record(BODY))
 
 
 def test_the_templates_filters_admit_every_contract_value_and_nothing_else() -> None:
+    # GIVEN the filters of the order and result queues' mappings (the shared code's, which the template holds)
+    # WHEN they are applied to orders and results
     order = {"orderId": "x", "taskType": "url-monitoring"}
+    # THEN an order passes with a known task type, and not with an unknown one or a body that is not JSON
     assert matches_filter_criteria(ORDER_QUEUE_FILTER_CRITERIA, record(order)) is True
     assert matches_filter_criteria(ORDER_QUEUE_FILTER_CRITERIA, record({**order, "taskType": "mining"})) is False
     assert matches_filter_criteria(ORDER_QUEUE_FILTER_CRITERIA, record("not json")) is False
+    # AND a result passes without a follow-up action or with a known one, and not with an unknown one
     result = {"orderId": "x", "status": "success"}
     assert matches_filter_criteria(RESULT_QUEUE_FILTER_CRITERIA, record(result)) is True  # no action: archived
     assert matches_filter_criteria(RESULT_QUEUE_FILTER_CRITERIA, record({**result, "followUpAction": "notify"})) is True

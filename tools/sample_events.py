@@ -13,8 +13,8 @@ import uuid
 from typing import Any
 
 from automation_local.apigateway.events import http_api_event
+from automation_local.aws.identity import ACCOUNT_ID, REGION
 from automation_local.cloudformation.project import REPO_ROOT
-from automation_local.cloudformation.template import DEFAULT_REGION
 from automation_local.demo.orders import WEB_TASK_TYPES, task_parameters
 from automation_local.lambda_.esm.sqs_records import sqs_event
 from automation_shared.contracts import FollowUpAction, OrderMessage, ResultMessage, TaskType
@@ -22,7 +22,7 @@ from automation_shared.messages import OutgoingMessage, order_message, result_me
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 EVENTS_DIR = REPO_ROOT / "events"
-QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:automation-dev-{}"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:automation-dev-{{}}"
 SENT_AT = 1795600800.0  # 2026-11-25T10:00:00Z: every sample event happens then
 SENT_AT_MS = str(int(SENT_AT * 1000))
 # A closed port: web tasks fail at once instead of reaching the internet; edit for a real check.
@@ -86,7 +86,7 @@ def _sqs_event(message: OutgoingMessage, queue: str, name: str) -> dict[str, Any
         "MessageAttributes": {k: {"StringValue": v, "DataType": "String"} for k, v in message.attributes.items()},
         "MD5OfBody": hashlib.md5(message.body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
     }
-    return sqs_event([received], QUEUE_ARN.format(queue), DEFAULT_REGION)
+    return sqs_event([received], QUEUE_ARN.format(queue), REGION)
 
 
 def _webhook_post(body: bytes, signed: bool = True) -> dict[str, Any]:

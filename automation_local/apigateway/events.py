@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+from automation_local.aws.identity import ACCOUNT_ID
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 
 
@@ -33,7 +34,7 @@ def http_api_event(
         # HTTP API lower-cases header names.
         "headers": {k.lower(): v for k, v in (headers or {}).items()},
         "requestContext": {
-            "accountId": "123456789012",
+            "accountId": ACCOUNT_ID,
             "apiId": "local",
             "domainName": "localhost",
             "domainPrefix": "localhost",

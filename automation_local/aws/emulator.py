@@ -3,7 +3,7 @@
 A real HTTP server in a child process (not patched functions), so every boto3 client,
 the functions' included, talks to it through `AWS_ENDPOINT_URL` exactly as it would talk
 to AWS. It is stopped when the context exits, on Ctrl-C included. The server counts the
-API calls it answers (`api_calls()`, see emulator_server.py).
+API calls it answers (`api_calls()`, see server.py).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from types import TracebackType
 import boto3
 from botocore.config import Config
 
+from automation_local.aws.identity import REGION
 from automation_local.aws.server import API_CALLS_PATH
 from automation_local.aws.usage_meter import USAGE_PATH
 from automation_local.net.loopback_server import free_port
 
-REGION = "us-east-1"
 # moto accepts any credentials; fixed ones keep the emulator from reading a real profile.
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the directory holding automation_local
@@ -63,7 +63,7 @@ class Emulator:
 
     def client(self, service: str, *, access_key_id: str | None = None, **config: object):
         """A boto3 client of the emulator; `config` overrides botocore Config settings;
-        `access_key_id`: the caller the emulator's usage meter sees (see cost/meter.py)."""
+        `access_key_id`: the caller the emulator's usage meter sees (see usage_meter.py)."""
         defaults = Config(retries={"mode": "standard", "max_attempts": 5})
         credentials = {**CREDENTIALS, **({"aws_access_key_id": access_key_id} if access_key_id else {})}
         return boto3.client(

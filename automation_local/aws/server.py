@@ -10,7 +10,7 @@ server threads at once, which is far more than a count and not safe to parse und
     GET    /_emulator/api-calls   {"sqs:SendMessageBatch": 12, "s3:PUT": 3, ...}
     DELETE /_emulator/api-calls   starts the count again from zero
 
-Inside it, the usage meter (cost/meter.py) prices the requests of the local runtime's
+Inside it, the usage meter (usage_meter.py) prices the requests of the local runtime's
 functions and pollers: `GET /_emulator/usage`.
 
 (S3 bucket names cannot start with `_`, so the path is no bucket's.)

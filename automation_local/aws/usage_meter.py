@@ -1,6 +1,6 @@
 """What AWS would bill for each request the emulator answers, by caller: the usage meter.
 
-A WSGI middleware in the emulator's server process (see emulator_server.py), beside the call
+A WSGI middleware in the emulator's server process (see server.py), beside the call
 counter. It meters the callers whose access key starts with a metered prefix: the function
 sandboxes of the local runtime (`fn-<function>`) and the event source mapping pollers
 (`esm-<mapping>`); everything else (the deployment, the demo load's own calls, its progress

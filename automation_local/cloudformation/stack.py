@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from automation_local.aws.emulator import Emulator
+from automation_local.aws.identity import ACCOUNT_ID
 from automation_local.cloudformation.project import BUILD_DIR, TEMPLATE_PATH
 from automation_local.cloudformation.template import code_resources, load_template, parameter_values, translate
 
@@ -159,7 +160,7 @@ def deploy(
             mappings_enabled[mapping["UUID"]] = mapping["State"] in ("Enabled", "Enabling")
             awslambda.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
 
-    pseudo = {"AWS::Region": emulator.region, "AWS::StackName": stack_name, "AWS::AccountId": "123456789012"}
+    pseudo = {"AWS::Region": emulator.region, "AWS::StackName": stack_name, "AWS::AccountId": ACCOUNT_ID}
     resources.update(_create_skipped_resources(emulator, cfn_template, set(resources), {**values, **pseudo}))
     return DeployedStack(
         stack_name=stack_name,

@@ -18,10 +18,9 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
+from automation_local.aws.identity import ACCOUNT_ID, REGION
 from automation_local.cloudformation.project import TEMPLATE_PATH
 
-DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 CODE_PROPERTY = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
 
 
@@ -69,8 +68,8 @@ def translate(
     *,
     code_locations: dict[str, tuple[str, str]] | None = None,
     stack_name: str = "automation-dev",
-    region: str = DEFAULT_REGION,
-    account_id: str = DEFAULT_ACCOUNT_ID,
+    region: str = REGION,
+    account_id: str = ACCOUNT_ID,
 ) -> dict[str, Any]:
     """SAM -> CloudFormation.
 

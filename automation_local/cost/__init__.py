@@ -2,9 +2,9 @@
 
 - `prices.json` / `prices.py`: the price table, us-east-1, each price with its source and
   the date it was read; the model refuses a region the table has no prices for;
-- `meter.py`: in the emulator's server, the usage of each request of the functions and the
-  mappings' pollers (SQS 64 KiB chunks, DynamoDB request units from the item sizes, S3,
-  SNS, Secrets Manager, SSM, KMS);
+- `aws/usage_meter.py` (in the emulator's server, so beside it in aws/) meters each request
+  of the functions and the mappings' pollers (SQS 64 KiB chunks, DynamoDB request units from
+  the item sizes of `aws/dynamodb_item_size.py`, S3, SNS, Secrets Manager, SSM, KMS);
 - `lambda_logs.py`: Lambda's START/END/REPORT lines the sandboxes write, and what the logs
   hold (bytes, billed duration, cold starts and init, EMF metrics);
 - `usage.py`: one run's usage per order; `stack_facts.py`: what the template fixes (memory,

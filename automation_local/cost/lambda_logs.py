@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automation_local.aws.identity import REGION
+
 RUNTIME_VERSION = "python:3.13.v31"
 REPORT = re.compile(
     r"^REPORT RequestId: \S+\tDuration: (?P<duration>[\d.]+) ms\tBilled Duration: (?P<billed>\d+) ms"
@@ -50,7 +52,7 @@ def billed_duration_ms(duration_ms: float, init_ms: float | None = None) -> int:
 
 
 def init_start_line() -> str:
-    arn = f"arn:aws:lambda:us-east-1::runtime:{secrets.token_hex(32)}"
+    arn = f"arn:aws:lambda:{REGION}::runtime:{secrets.token_hex(32)}"
     return f"INIT_START Runtime Version: {RUNTIME_VERSION}\tRuntime Version ARN: {arn}\n"
 
 

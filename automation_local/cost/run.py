@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
+from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.project import TEMPLATE_PATH
+from automation_local.cloudformation.stack import DeployedStack
 from automation_local.cloudformation.template import load_template
 from automation_local.cost.lambda_logs import log_sizes_with_cpu, read_logs
 from automation_local.cost.model import cost_summary
@@ -13,8 +16,16 @@ from automation_local.cost.prices import DEFAULT_REGION, load_prices
 from automation_local.cost.stack_facts import stack_facts
 from automation_local.cost.usage import measure, subtract
 
-if TYPE_CHECKING:
-    from ..local_runtime import LocalRuntime
+
+class LocalRun(Protocol):
+    """What the measurement reads of a running local runtime (automation_local.runtime,
+    which sits above the cost model): the emulator's meter, the functions' logs, the HTTP
+    API's requests (`http_api.answered`) and the stack's parameters."""
+
+    emulator: Emulator
+    log_dir: Path
+    stack: DeployedStack | None
+    http_api: Any
 
 
 @dataclass
@@ -24,7 +35,7 @@ class RunMark:
     http_requests: int
 
 
-def mark(runtime: LocalRuntime) -> RunMark:
+def mark(runtime: LocalRun) -> RunMark:
     """Where the run's part of the meter, the logs and the HTTP API's requests begins."""
     answered = runtime.http_api.answered if runtime.http_api else []
     return RunMark(runtime.emulator.usage(), log_sizes_with_cpu(runtime.log_dir), len(answered))
@@ -37,7 +48,7 @@ def access_log_format(template: dict[str, Any]) -> str:
     return ""
 
 
-def run_usage(runtime: LocalRuntime, since: RunMark, *, orders: int, fail_rate: float) -> dict[str, Any]:
+def run_usage(runtime: LocalRun, since: RunMark, *, orders: int, fail_rate: float) -> dict[str, Any]:
     """The usage per order of the run since `since`."""
     assert runtime.stack is not None
     answered = (runtime.http_api.answered if runtime.http_api else [])[since.http_requests :]
@@ -55,7 +66,7 @@ def run_usage(runtime: LocalRuntime, since: RunMark, *, orders: int, fail_rate: 
 
 
 def run_cost(
-    runtime: LocalRuntime, since: RunMark, *, orders: int, fail_rate: float, region: str = DEFAULT_REGION
+    runtime: LocalRun, since: RunMark, *, orders: int, fail_rate: float, region: str = DEFAULT_REGION
 ) -> dict[str, Any]:
     """The run's `cost` (see model.cost_summary); the stack's parameters as deployed locally
     size the fixed costs, except the local runtime's own (timeouts, concurrency), which do not."""

@@ -1,7 +1,7 @@
 """One run's usage per order, measured: what the functions and the mappings did, and their logs.
 
 From the usage meter's counts (the functions' own AWS calls and the mappings' receives and
-deletes, see meter.py), the functions' logs (Lambda's REPORT lines and the EMF metrics, see
+deletes, see aws/usage_meter.py), the functions' logs (Lambda's REPORT lines and the EMF metrics, see
 lambda_logs.py) and the requests the local HTTP API answered. Everything per order of the
 run, so a bill at any volume is the usage times the orders (model.py). The document is what
 `make bench` saves in bench/cost-usage.json and `automation-local cost --usage` reads.

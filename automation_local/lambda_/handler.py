@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from automation_local.cloudformation.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from automation_local.aws.identity import ACCOUNT_ID, REGION
 from automation_local.lambda_.functions import FunctionConfig
 
 
@@ -28,8 +28,8 @@ class LambdaContext:
     function_name: str
     timeout_seconds: float = 30.0
     memory_limit_in_mb: int = 256
-    region: str = DEFAULT_REGION
-    account_id: str = DEFAULT_ACCOUNT_ID
+    region: str = REGION
+    account_id: str = ACCOUNT_ID
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     function_version: str = "$LATEST"
     log_group_name: str = ""

@@ -20,23 +20,34 @@ def package_of(module: str, packages: set[str]) -> str:
     return module if module in packages else module.rsplit(".", 1)[0]
 
 
-def imported_names(path: Path) -> set[str]:
-    """Every module (and name in a module) a file imports, relative imports resolved."""
+def imports_of(path: Path) -> list[tuple[str, list[str]]]:
+    """(module X, the names taken from it) of each `import X` (no names) and `from X import
+    a, b` of a file, relative ones resolved, those under TYPE_CHECKING included."""
     own = module_name(path)
     base = own if path.name == "__init__.py" else own.rsplit(".", 1)[0]
-    found: set[str] = set()
+    found: list[tuple[str, list[str]]] = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
+            found += [(alias.name, []) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                anchor = base.split(".")[: len(base.split(".")) - node.level + 1]
-                target = ".".join([*anchor, *([node.module] if node.module else [])])
-            else:
-                target = node.module or ""
-            found.add(target)
-            found |= {f"{target}.{alias.name}" for alias in node.names}
+            anchor = base.split(".")[: len(base.split(".")) - node.level + 1] if node.level else []
+            target = ".".join([*anchor, *([node.module] if node.module else [])])
+            found.append((target, [alias.name for alias in node.names]))
     return found
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module (and name in a module) a file imports."""
+    return {f"{module}.{name}" for module, names in imports_of(path) for name in names} | imported_from_any(path)
+
+
+def imported_from_any(path: Path) -> set[str]:
+    return {module for module, _ in imports_of(path)}
+
+
+def imported_from(path: Path) -> set[str]:
+    """The automation_local modules a file's imports name as X."""
+    return {name for name in imported_from_any(path) if name == PACKAGE or name.startswith(f"{PACKAGE}.")}
 
 
 def imported_modules(path: Path) -> set[str]:

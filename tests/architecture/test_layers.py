@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from automation_local.cloudformation.project import REPO_ROOT
-from tests.architecture.imports import PACKAGE, imported_names, module_name, package_graph
+from tests.architecture.imports import PACKAGE, imported_names, imports_of, module_name, package_graph
 
 pytestmark = pytest.mark.fast
 
@@ -79,3 +79,26 @@ def test_the_generators_of_checked_in_files_are_not_part_of_the_runtime() -> Non
     # THEN none of them imports a generator of checked-in files (tools/), nor is one
     assert {module for module, names in imports.items() if any(n.split(".")[0] == "tools" for n in names)} == set()
     assert not {"sample_events", "json_schemas", "snapshot"} & {module.split(".")[-1] for module in imports}
+
+
+def test_every_import_of_the_runtime_names_a_module_that_exists() -> None:
+    # GIVEN every Python file of the repository outside the virtual environments
+    files = [
+        path
+        for path in REPO_ROOT.rglob("*.py")
+        if not {".git", ".aws-sam"} & set(path.relative_to(REPO_ROOT).parts)
+        and not path.relative_to(REPO_ROOT).parts[0].startswith(".venv")
+    ]
+    modules = {module_name(path) for path in (REPO_ROOT / PACKAGE).rglob("*.py")}
+    packages = {module_name(path) for path in (REPO_ROOT / PACKAGE).rglob("__init__.py")}
+    # WHEN the automation_local modules they import are read (those under TYPE_CHECKING too;
+    # `from automation_local.<package> import <name>`: the package's module of that name)
+    unknown = set()
+    for path in files:
+        for module, names in imports_of(path):
+            if not (module == PACKAGE or module.startswith(f"{PACKAGE}.")):
+                continue
+            wanted = [f"{module}.{name}" for name in names] if module in packages else [module]
+            unknown |= {f"{path.relative_to(REPO_ROOT)}: {name}" for name in wanted if name not in modules}
+    # THEN each is a module of the tree (a move left no import behind)
+    assert unknown == set()

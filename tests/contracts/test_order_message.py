@@ -107,15 +107,21 @@ def _expanded_accepted() -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("order", _expanded_accepted().values(), ids=_expanded_accepted().keys())
 def test_valid_orders_are_accepted(order: dict[str, Any]) -> None:
+    # GIVEN a valid order (each rule's accepted case, every task type and every priority)
+    # WHEN the model parses it
     parsed = OrderMessage.model_validate_json(json.dumps(order))
+    # THEN it is accepted as it is, and the JSON Schema file finds nothing wrong with it
     assert parsed.orderId == order["orderId"]
     assert schema_errors("order-message", order) == []
 
 
 @pytest.mark.parametrize("order, location", REFUSED.values(), ids=REFUSED.keys())
 def test_invalid_orders_are_refused_at_the_field(order: dict[str, Any], location: tuple[str, ...]) -> None:
+    # GIVEN an order breaking one rule of the schema
+    # WHEN the model parses it
     with pytest.raises(ValidationError) as refused:
         OrderMessage.model_validate_json(json.dumps(order))
+    # THEN it is refused, with an error at the field that breaks the rule
     locations = [tuple(str(part) for part in error["loc"]) for error in refused.value.errors()]
     assert any(loc[: len(location)] == location for loc in locations), locations
 
@@ -126,13 +132,22 @@ def test_invalid_orders_are_refused_at_the_field(order: dict[str, Any], location
     ids=[name for name in REFUSED if name not in FORMAT_ONLY],
 )
 def test_the_json_schema_file_refuses_the_same_orders(order: dict[str, Any]) -> None:
+    # GIVEN an order the model refuses (date formats aside, which the file only annotates)
+    # WHEN the JSON Schema file checks it
+    # THEN it is refused there too
     assert schema_errors("order-message", order) != []
 
 
 def test_priority_defaults_to_normal_and_optional_fields_stay_off_the_wire() -> None:
+    # GIVEN a minimal order, without priority, retry count or deduplication id
+    # WHEN the model parses it
     order = OrderMessage.model_validate(VALID_ORDER)
+    # THEN its priority is normal
     assert order.priority is Priority.NORMAL
+    # WHEN it is written back to JSON
     wire = json.loads(order.to_json())
+    # THEN the priority is written, the optional fields left unset are not,
+    # and the JSON parses back to the same order
     assert wire["priority"] == "normal"
     assert "retryCount" not in wire and "deduplicationId" not in wire
     assert OrderMessage.model_validate_json(order.to_json()) == order

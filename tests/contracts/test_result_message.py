@@ -80,15 +80,21 @@ FORMAT_ONLY = {"orderId not a UUID", "timestamp not a date"}
 
 @pytest.mark.parametrize("result", ACCEPTED.values(), ids=ACCEPTED.keys())
 def test_valid_results_are_accepted(result: dict[str, Any]) -> None:
+    # GIVEN a valid result (each rule's accepted case)
+    # WHEN the model parses it
     parsed = ResultMessage.model_validate_json(json.dumps(result))
+    # THEN it is accepted as it is, and the JSON Schema file finds nothing wrong with it
     assert parsed.orderId == result["orderId"]
     assert schema_errors("result-message", result) == []
 
 
 @pytest.mark.parametrize("result, location", REFUSED.values(), ids=REFUSED.keys())
 def test_invalid_results_are_refused_at_the_field(result: dict[str, Any], location: tuple[str, ...]) -> None:
+    # GIVEN a result breaking one rule of the schema
+    # WHEN the model parses it
     with pytest.raises(ValidationError) as refused:
         ResultMessage.model_validate_json(json.dumps(result))
+    # THEN it is refused, with an error at the field that breaks the rule
     locations = [tuple(str(part) for part in error["loc"]) for error in refused.value.errors()]
     assert any(loc[: len(location)] == location for loc in locations), locations
 
@@ -99,11 +105,17 @@ def test_invalid_results_are_refused_at_the_field(result: dict[str, Any], locati
     ids=[name for name in REFUSED if name not in FORMAT_ONLY],
 )
 def test_the_json_schema_file_refuses_the_same_results(result: dict[str, Any]) -> None:
+    # GIVEN a result the model refuses (date formats aside, which the file only annotates)
+    # WHEN the JSON Schema file checks it
+    # THEN it is refused there too
     assert schema_errors("result-message", result) != []
 
 
 def test_optional_fields_stay_off_the_wire() -> None:
+    # GIVEN a result without follow-up action or cost
     result = ResultMessage.model_validate(VALID_RESULT)
+    # WHEN it is written to JSON
     wire = json.loads(result.to_json())
+    # THEN the optional fields left unset are not written, and the JSON parses back to the same result
     assert "followUpAction" not in wire and "cost" not in wire
     assert ResultMessage.model_validate_json(result.to_json()) == result

@@ -49,10 +49,14 @@ def test_the_bill_at_a_million_orders_is_printed_with_its_breakdown(usage_file: 
 
 
 def test_the_json_bill_grows_with_the_orders_and_the_fixed_costs_do_not(usage_file: Path, capsys) -> None:
+    # GIVEN a usage file
+    # WHEN the JSON bill is asked for at ten thousand and at a hundred million orders a month
     bills = {}
     for orders in ("10000", "100000000"):
         assert main(["cost", "--orders-per-month", orders, "--usage", str(usage_file), "--json"]) == 0
         bills[orders] = json.loads(capsys.readouterr().out)
+    # THEN the usage grows with the orders, the fixed costs stay the same,
+    # and each total is above the fixed costs alone
     small, large = bills["10000"], bills["100000000"]
     assert large["usage"]["dynamodb"] == pytest.approx(small["usage"]["dynamodb"] * 10_000)
     assert large["fixed"] == small["fixed"]
@@ -72,9 +76,14 @@ def test_a_config_env_with_a_longer_retention_stores_more_logs(tmp_path: Path, c
 
 
 def test_a_region_without_prices_and_a_missing_usage_file_are_refused(usage_file: Path, tmp_path: Path, capsys) -> None:
+    # GIVEN a usage file
+    # WHEN the bill is asked for in a region the price table does not hold
     assert main(["cost", "--orders-per-month", "1e6", "--usage", str(usage_file), "--region", "ap-south-1"]) == 2
+    # THEN it is refused, naming the region
     assert "no prices for region 'ap-south-1'" in capsys.readouterr().err
+    # WHEN it is asked for with a usage file that does not exist
     assert main(["cost", "--orders-per-month", "1e6", "--usage", str(tmp_path / "none.json")]) == 2
+    # THEN it is refused, saying how to make one
     assert "make bench" in capsys.readouterr().err
 
 

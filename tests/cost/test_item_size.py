@@ -1,4 +1,4 @@
-"""DynamoDB's item-size rules and the request units they give (automation_local/cost/item_size.py)."""
+"""DynamoDB's item-size rules and the request units they give (automation_local/aws/dynamodb_item_size.py)."""
 
 from __future__ import annotations
 

@@ -63,13 +63,18 @@ def test_every_row_has_a_price_its_unit_region_source_and_the_date_it_was_read(r
 
 
 def test_every_price_the_model_uses_is_in_the_table_once() -> None:
+    # GIVEN the rows of the price table
+    # WHEN their ids are read
     ids = [row["id"] for row in ROWS]
+    # THEN none is there twice, and every price the model uses is among them
     assert len(ids) == len(set(ids))
     assert set(ids) >= USED
 
 
 @pytest.mark.parametrize("fact", FACTS, ids=[fact["id"] for fact in FACTS])
 def test_every_modeling_fact_has_its_source_and_date(fact: dict) -> None:
+    # GIVEN a modeling fact of the price table
+    # THEN it has a unit, a web address as its source, and the date it was read, not in the future
     assert fact["unit"].strip() and re.fullmatch(r"https?://\S+", fact["source"])
     assert date.fromisoformat(fact["read"]) <= date.today()
 

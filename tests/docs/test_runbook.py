@@ -62,22 +62,34 @@ def template_alarms(sam_template: dict[str, Any]) -> dict[str, str]:
 
 
 def test_every_alarm_of_the_template_has_a_section(sam_template: dict[str, Any]) -> None:
+    # GIVEN the alarms of the template and the alarm sections of the runbook
+    # WHEN the template's alarms are looked for among the sections
     missing = set(template_alarms(sam_template)) - set(documented_alarms())
+    # THEN none is missing
     assert missing == set()
 
 
 def test_every_section_names_an_alarm_of_the_template(sam_template: dict[str, Any]) -> None:
+    # GIVEN the alarm sections of the runbook and the alarms of the template
+    # WHEN the alarm each section names is looked for in the template
     unknown = set(documented_alarms()) - set(template_alarms(sam_template))
+    # THEN every one is there
     assert unknown == set()
 
 
 def test_each_section_gives_the_alarm_name_of_the_template(sam_template: dict[str, Any]) -> None:
+    # GIVEN the alarms of the template, by logical id and name
     alarms = template_alarms(sam_template)
+    # WHEN the alarm name each section heading gives is read
     named = {logical_id: suffix for logical_id, suffix in documented_alarms().items() if logical_id in alarms}
+    # THEN it is the name the template gives that alarm
     assert named == {logical_id: alarms[logical_id] for logical_id in named}
 
 
 @pytest.mark.parametrize("heading", list(alarm_sections()))
 def test_each_section_says_what_it_means_what_to_look_at_and_what_to_do(heading: str) -> None:
+    # GIVEN an alarm section of the runbook
+    # WHEN its text is read
     body = alarm_sections()[heading]
+    # THEN it has each part: what the alarm means, what to look at and what to do
     assert [part for part in PARTS if part not in body] == []

@@ -15,8 +15,11 @@ FAIL_RATE = 0.2
 
 
 def test_2000_orders_with_a_fifth_failing_all_end_where_planned_and_none_is_lost() -> None:
+    # GIVEN 2,000 orders planned with a fifth made to fail
+    # WHEN the run command sends them through the local stack, as a user runs it
     run = run_command("--orders", str(ORDERS), "--fail-rate", str(FAIL_RATE), "--seed", "11")
     summary = summary_of(run)
+    # THEN no order is lost or ends where it was not planned to, and the run succeeds
     assert summary["lost"] == 0, run.stderr[-3000:]
     assert summary["unexpected"] == 0
     assert run.returncode == 0

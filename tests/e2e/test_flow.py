@@ -163,5 +163,8 @@ def test_a_result_too_large_for_a_message_is_archived_in_full_from_s3(runtime: L
 
 
 def test_unknown_routes_answer_404_like_api_gateway(runtime: LocalRuntime) -> None:
+    # GIVEN the local HTTP API
+    # WHEN signed requests are sent to a path and a method it has no route for
+    # THEN each is answered 404 Not Found, as API Gateway answers
     assert http(runtime, "GET", "/nowhere") == (404, {"message": "Not Found"})
     assert http(runtime, "DELETE", "/orders") == (404, {"message": "Not Found"})

@@ -34,6 +34,9 @@ def _function_of(event_file: Path) -> str:
 
 
 def test_sample_events_are_what_the_generator_writes() -> None:
+    # GIVEN the sample events checked in under events/
+    # WHEN they are compared with what the generator writes now
+    # THEN they are the same
     assert {p.name: p.read_text() for p in EVENTS} == rendered(), "events/ is stale: run `make events`"
 
 

@@ -106,9 +106,12 @@ def deliver(feedback: Any, queues: dict[str, Queue], results: list[ResultMessage
 def test_archive_writes_the_result_under_its_hour_partition(
     emulator: Emulator, deployed_stack: DeployedStack, feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
+    # GIVEN a result of 09:30 asking to be archived, for an order the webhook recorded
     result = make_result("archive")
     queued_order(records, result.orderId)
+    # WHEN feedback handles it
     assert deliver(feedback, queues, [result])[1] == set()
+    # THEN the archive holds it, unchanged, under its hour's partition, and the order is archived
     [archived] = archived_of(emulator, deployed_stack, result.orderId)
     assert archived.pop("archiveKey").startswith("year=2026/month=11/day=25/hour=09/")
     assert ResultMessage.model_validate(archived) == result
@@ -170,17 +173,23 @@ def test_a_result_whose_data_is_gone_from_s3_is_reported_not_archived_empty(
 def test_a_result_without_an_action_is_archived(
     emulator: Emulator, deployed_stack: DeployedStack, feedback: Any, queues: dict[str, Queue]
 ) -> None:
+    # GIVEN a result without a follow-up action
     result = make_result(None)
+    # WHEN feedback handles it
     assert deliver(feedback, queues, [result])[1] == set()
+    # THEN it is archived
     assert len(archived_of(emulator, deployed_stack, result.orderId)) == 1
 
 
 def test_notify_sends_the_summary_to_the_users_telegram_chat(
     feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn
 ) -> None:
+    # GIVEN a result asking to notify its user, who has a Telegram chat
     result = make_result("notify")
     before = len(telegram.requests)
+    # WHEN feedback handles it
     assert deliver(feedback, queues, [result])[1] == set()
+    # THEN one message goes to the user's chat, naming the order and giving the result's summary
     [sent] = telegram.requests[before:]
     message = sent.json()
     assert message["chat_id"] == "1001"
@@ -194,9 +203,12 @@ def test_notify_for_a_user_without_a_chat_archives_instead(
     queues: dict[str, Queue],
     telegram: TelegramStandIn,
 ) -> None:
+    # GIVEN a result asking to notify a user who has no Telegram chat
     result = make_result("notify", userId="nobody")
     before = len(telegram.requests)
+    # WHEN feedback handles it
     assert deliver(feedback, queues, [result])[1] == set()
+    # THEN nothing is sent to Telegram and the result is archived instead
     assert len(telegram.requests) == before
     assert len(archived_of(emulator, deployed_stack, result.orderId)) == 1
 
@@ -231,8 +243,11 @@ def test_notify_before_the_operator_created_the_chat_map_archives_instead(
 def test_enhance_asks_perplexity_then_notifies_with_its_answer(
     feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn, perplexity: PerplexityStandIn
 ) -> None:
+    # GIVEN a result asking to be enhanced
     before = len(telegram.requests), len(perplexity.requests)
+    # WHEN feedback handles it
     assert deliver(feedback, queues, [make_result("enhance")])[1] == set()
+    # THEN Perplexity is asked once, and its answer is sent to the user's Telegram chat
     assert len(perplexity.requests) == before[1] + 1
     [sent] = telegram.requests[before[0] :]
     assert "Answer to:" in sent.json()["text"]
@@ -241,9 +256,13 @@ def test_enhance_asks_perplexity_then_notifies_with_its_answer(
 def test_requeue_sends_the_order_again_one_attempt_later(
     feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
+    # GIVEN a failed result asking for a requeue, of an order on its second attempt with a correlation id
     result = make_result("requeue", status="failure")
     original = queued_order(records, result.orderId, retryCount=1, correlationId="trace-1")
+    # WHEN feedback handles it
     assert deliver(feedback, queues, [result])[1] == set()
+    # THEN the same order is back on the order queue one attempt later, with its correlation id,
+    # and its status record says requeued, at that attempt
     [message] = queues["order"].drain()
     requeued = OrderMessage.model_validate_json(message["Body"])
     assert requeued.retryCount == 2
@@ -256,9 +275,12 @@ def test_requeue_sends_the_order_again_one_attempt_later(
 def test_requeue_with_retries_spent_escalates_to_the_alert_topic(
     feedback: Any, queues: dict[str, Queue], records: OrderRecords, alerts: Queue
 ) -> None:
+    # GIVEN a timed-out result asking for a requeue, of an order whose retries are spent
     result = make_result("requeue", status="timeout")
     queued_order(records, result.orderId, retryCount=3)
+    # WHEN feedback handles it
     assert deliver(feedback, queues, [result])[1] == set()
+    # THEN the order is not requeued: an alert naming it goes to the alert topic, and it is escalated
     assert queues["order"].drain() == []
     [alert] = alerts.receive(1)
     assert result.orderId in json.loads(alert["Body"])["Message"]
@@ -268,8 +290,11 @@ def test_requeue_with_retries_spent_escalates_to_the_alert_topic(
 def test_escalate_publishes_the_result_to_the_alert_topic(
     feedback: Any, queues: dict[str, Queue], alerts: Queue
 ) -> None:
+    # GIVEN a failed result asking to be escalated
     result = make_result("escalate", status="failure")
+    # WHEN feedback handles it
     assert deliver(feedback, queues, [result])[1] == set()
+    # THEN the alert topic publishes the result
     [alert] = alerts.receive(1)
     published = json.loads(json.loads(alert["Body"])["Message"])
     assert published["result"]["orderId"] == result.orderId
@@ -316,11 +341,14 @@ def test_a_batch_that_requeues_and_archives_finishes(
 def test_requeues_of_a_batch_leave_in_one_send_message_batch(
     feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
+    # GIVEN a batch of five failed results asking for a requeue
     results = [make_result("requeue", status="failure") for _ in range(5)]
     for result in results:
         queued_order(records, result.orderId)
+    # WHEN feedback handles it
     with counted_batches(feedback.sqs) as calls:
         assert deliver(feedback, queues, results)[1] == set()
+    # THEN the five orders are requeued in a single SendMessageBatch call
     assert calls == [5]
     assert len(queues["order"].drain()) == 5
 
@@ -349,10 +377,13 @@ def test_each_records_log_lines_carry_its_own_order_id(
 def test_a_result_arriving_twice_is_acted_on_once(
     feedback: Any, queues: dict[str, Queue], telegram: TelegramStandIn
 ) -> None:
+    # GIVEN a result asking to notify, which feedback has handled
     before = len(telegram.requests)
     event, failed = deliver(feedback, queues, [make_result("notify")])
     assert failed == set()
+    # WHEN the same record is delivered again
     again = feedback.lambda_handler(event, context_for("feedback"))
+    # THEN it is done without a failure, and the user was notified only once
     assert again["batchItemFailures"] == []
     assert len(telegram.requests) == before + 1
 
@@ -377,12 +408,17 @@ def test_a_result_for_an_order_that_has_ended_is_not_acted_on(
 def test_a_refused_requeue_is_reported_and_done_on_redelivery(
     feedback: Any, queues: dict[str, Queue], records: OrderRecords
 ) -> None:
+    # GIVEN a failed result asking for a requeue
     result = make_result("requeue", status="failure")
     queued_order(records, result.orderId)
+    # WHEN feedback handles it while SQS refuses the requeue
     with refused_entries(feedback.sqs, lambda _, __: True):
         event, failed = deliver(feedback, queues, [result])
+    # THEN its record is reported as failed and nothing is requeued
     assert failed == {event["Records"][0]["messageId"]}
     assert queues["order"].drain() == []
+    # WHEN the record is delivered again, SQS accepting this time
+    # THEN it is done, and the order is requeued once
     assert feedback.lambda_handler(event, context_for("feedback"))["batchItemFailures"] == []
     assert len(queues["order"].drain()) == 1
 
@@ -396,9 +432,12 @@ BAD_RECORDS = {
 
 @pytest.mark.parametrize("body", BAD_RECORDS.values(), ids=BAD_RECORDS.keys())
 def test_a_bad_record_is_reported_alone(feedback: Any, queues: dict[str, Queue], body: str) -> None:
+    # GIVEN a batch of a good result and a bad record (malformed, off the contract or of an unknown action)
     good = make_result("archive")
     queues["result"].send([result_message(good, message_id="good"), OutgoingMessage(id="bad", body=body)])
     event = queues["result"].receive_event(2)
     bad_id = next(r["messageId"] for r in event["Records"] if r["body"] == body)
+    # WHEN feedback handles the batch
     response = feedback.lambda_handler(event, context_for("feedback"))
+    # THEN only the bad record is reported as failed
     assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == {bad_id}

@@ -89,10 +89,14 @@ def test_an_ended_order_is_never_taken_on_again(records: OrderRecords) -> None:
 
 
 def test_a_result_is_acted_on_once(records: OrderRecords) -> None:
+    # GIVEN an order the webhook recorded
     order = an_order()
     records.record_accepted(order)
+    # WHEN feedback records acting on one of its results, then on the same result again
+    # THEN the first write is made and the second refused
     assert records.record_act(order.orderId, "result-0", OrderState.NOTIFIED) is True
     assert records.record_act(order.orderId, "result-0", OrderState.NOTIFIED) is False
+    # AND the record says that result was acted on
     assert records.has_acted(records.item(order.orderId), "result-0")
 
 
@@ -107,13 +111,21 @@ def test_the_first_stored_result_of_an_attempt_is_the_one_sent(records: OrderRec
 
 
 def test_the_webhook_records_an_order_once(records: OrderRecords) -> None:
+    # GIVEN a new order
     order = an_order()
+    # WHEN the webhook records it, then records it again
+    # THEN the first write is made and the second refused
     assert records.record_accepted(order) is True
     assert records.record_accepted(order) is False
+    # AND looking it up with an unknown order finds it alone, with its order id
     found = records.accepted_before([f"order#{order.orderId}", f"order#{uuid.uuid4()}"])
     assert found == {f"order#{order.orderId}": {"orderId": order.orderId}}
 
 
 def test_a_deduplication_id_always_names_the_same_uuid4() -> None:
+    # GIVEN deduplication ids sent without an order id
+    # WHEN the order id of each is derived
+    # THEN the same deduplication id always gives the same order id, another gives another,
+    # and each is a UUIDv4 as the contract asks
     assert order_id_for("invoice-7") == order_id_for("invoice-7") != order_id_for("invoice-8")
     assert uuid.UUID(order_id_for("invoice-7")).version == 4

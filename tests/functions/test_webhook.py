@@ -101,8 +101,11 @@ def test_bad_requests_are_refused_and_nothing_is_enqueued(
 def test_each_contract_rule_broken_is_a_422_naming_the_field(
     webhook_client: WebhookClient, order_queue: Callable[[], list[Any]], document: dict[str, Any], path: str
 ) -> None:
+    # GIVEN an order breaking one rule of the contract
     document = {k: v for k, v in document.items() if v is not None}
+    # WHEN it is posted, signed
     reply = webhook_client.post(document)
+    # THEN it is refused with a 422 naming the field, and the order queue stays empty
     assert reply.status == 422
     assert path in [error["path"] for error in reply.json["errors"]], reply.json
     assert order_queue() == []
@@ -111,7 +114,11 @@ def test_each_contract_rule_broken_is_a_422_naming_the_field(
 def test_one_bad_order_in_a_batch_refuses_the_whole_batch_with_its_index(
     webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
 ) -> None:
+    # GIVEN a batch of a valid order and one whose timeout is too short
+    # WHEN it is posted
     reply = webhook_client.post([new_order(), new_order(payload={"timeout": 1})])
+    # THEN the whole batch is refused with a 422 naming the bad order by its index,
+    # and nothing is queued
     assert reply.status == 422
     assert [e["path"] for e in reply.json["errors"]] == ["[1].payload.timeout"]
     assert order_queue() == []
@@ -147,7 +154,11 @@ def test_a_signed_order_is_queued_with_its_attributes_and_status(
 def test_a_batch_goes_out_as_one_send_message_batch(
     webhook_client: WebhookClient, order_queue: Callable[[], list[Any]], send_batch_calls: list[int]
 ) -> None:
+    # GIVEN a batch of ten valid orders
+    # WHEN it is posted
     reply = webhook_client.post([new_order(userId=f"user-{i}") for i in range(10)])
+    # THEN every order is queued, in a single SendMessageBatch call,
+    # and the queue holds exactly the orders the reply names
     assert reply.status == 202
     assert [o["status"] for o in reply.json["orders"]] == ["queued"] * 10
     assert send_batch_calls == [10]
@@ -159,22 +170,30 @@ def test_a_batch_goes_out_as_one_send_message_batch(
 def test_the_same_deduplication_id_returns_the_first_order_and_sends_once(
     webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
 ) -> None:
+    # GIVEN an order with a deduplication id
     dedup = f"invoice-{uuid.uuid4()}"
+    # WHEN it is posted, then again by another user, then twice in one batch
     first = webhook_client.post(new_order(deduplicationId=dedup))
     again = webhook_client.post(new_order(deduplicationId=dedup, userId="someone-else"))
     in_one_batch = webhook_client.post([new_order(deduplicationId=dedup), new_order(deduplicationId=dedup)])
+    # THEN the first is queued, and every later one is a duplicate naming the first order
     assert first.status == 202 and first.json["status"] == "queued"
     assert again.status == 202 and again.json == {"orderId": first.json["orderId"], "status": "duplicate"}
     assert [o["orderId"] for o in in_one_batch.json["orders"]] == [first.json["orderId"]] * 2
+    # AND the order queue holds it once
     assert len(order_queue()) == 1
 
 
 def test_the_same_order_id_without_deduplication_id_is_sent_once(
     webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
 ) -> None:
+    # GIVEN an order with its own order id and no deduplication id
     order_id = str(uuid.uuid4())
+    # WHEN it is posted twice
+    # THEN the first is queued and the second is a duplicate of it
     assert webhook_client.post(new_order(orderId=order_id)).json == {"orderId": order_id, "status": "queued"}
     assert webhook_client.post(new_order(orderId=order_id)).json == {"orderId": order_id, "status": "duplicate"}
+    # AND the order queue holds it once
     assert len(order_queue()) == 1
 
 
@@ -306,8 +325,11 @@ def test_a_replay_of_a_request_of_duplicates_only_is_a_401(
 
 
 def test_a_replayed_get_is_a_401(webhook_client: WebhookClient) -> None:
+    # GIVEN a queued order, and a GET of its status signed once
     order_id = webhook_client.post(new_order()).json["orderId"]
     signed = fresh_signed_headers(webhook_client.secret, "GET", f"/orders/{order_id}")
+    # WHEN the signed GET is sent, then sent again as it was
+    # THEN the first is answered and the replay is refused with a 401
     assert webhook_client.get(order_id, headers=signed).status == 200
     assert webhook_client.get(order_id, headers=signed).status == 401
 
@@ -347,6 +369,9 @@ def test_an_order_asking_more_time_than_the_worker_can_give_is_a_422(
 
 
 def test_get_refuses_unsigned_and_unknown_orders(webhook_client: WebhookClient) -> None:
+    # GIVEN the webhook's GET of an order's status
+    # WHEN it is asked unsigned, for an unknown order, and for an id that is no UUID
+    # THEN it answers 401, 404 and 400
     assert webhook_client.get(str(uuid.uuid4()), sign=False).status == 401
     assert webhook_client.get(str(uuid.uuid4())).status == 404
     assert webhook_client.get("not-an-id").status == 400

@@ -127,9 +127,13 @@ def test_every_task_type_reaches_its_processor(
 def test_results_carry_the_contract_fields_and_attributes(
     worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
 ) -> None:
+    # GIVEN a high-priority monitoring order with a correlation id, in the order queue
     order = make_order(payload={"url": f"{site.base_url}/health"}, priority="high", correlationId="batch-9")
     order_queue.send([order_message(order)])
+    # WHEN the worker runs it
     assert run_worker(worker, order_queue.receive_event(1)) == set()
+    # THEN its result carries the order's correlation id and priority, its processing time,
+    # cost, queue time and follow-up action, and the message attributes consumers filter on
     [message] = result_queue.drain()
     result = ResultMessage.model_validate_json(message["Body"])
     assert result.correlationId == "batch-9" and result.priority is not None and result.priority.value == "high"
@@ -149,9 +153,12 @@ def test_results_carry_the_contract_fields_and_attributes(
 def test_a_page_built_by_scripts_is_partial_and_says_it_needs_a_browser(
     worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
 ) -> None:
+    # GIVEN a scraping order for a page whose content its scripts build
     order = make_order("playwright-scraping", payload={"url": f"{site.base_url}/scripted"})
     order_queue.send([order_message(order)])
+    # WHEN the worker runs it
     assert run_worker(worker, order_queue.receive_event(1)) == set()
+    # THEN the result is partial and says the page needs a browser
     result = results_by_order(result_queue)[order.orderId]
     assert result.status.value == "partial" and (result.result.data or {})["needsBrowser"] is True
 
@@ -251,10 +258,13 @@ def test_a_result_keeps_its_data_only_while_data_and_message_are_within_their_li
 def test_a_batch_of_ten_sends_its_results_in_one_call(
     worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
 ) -> None:
+    # GIVEN ten monitoring orders in the order queue
     orders = [make_order(payload={"url": f"{site.base_url}/health"}) for _ in range(10)]
     order_queue.send([order_message(o) for o in orders])
+    # WHEN the worker runs them as one batch
     with counted_batches(worker.sqs) as calls:
         assert run_worker(worker, order_queue.receive_event(10)) == set()
+    # THEN their ten results go out in a single SendMessageBatch call, one per order
     assert calls == [10]
     assert set(results_by_order(result_queue)) == {o.orderId for o in orders}
 
@@ -274,11 +284,15 @@ BAD_RECORDS = {
 def test_a_bad_record_is_reported_alone_and_the_rest_of_the_batch_succeeds(
     worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue, body: str
 ) -> None:
+    # GIVEN a batch of a good order and a bad record (malformed, off the contract, of an unknown task
+    # type, or making its processor raise)
     good = make_order(payload={"url": f"{site.base_url}/health"})
     order_queue.send([order_message(good)])
     order_queue.send_raw(body)
     event = order_queue.receive_event(2)
     bad_id = next(r["messageId"] for r in event["Records"] if r["body"] == body)
+    # WHEN the worker handles the batch
+    # THEN only the bad record is reported as failed, and the good order has its result
     assert run_worker(worker, event) == {bad_id}
     assert set(results_by_order(result_queue)) == {good.orderId}
 
@@ -286,14 +300,17 @@ def test_a_bad_record_is_reported_alone_and_the_rest_of_the_batch_succeeds(
 def test_a_result_sqs_refuses_reports_exactly_that_record(
     worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
 ) -> None:
+    # GIVEN a batch of three orders, SQS set to refuse the result of the second
     orders = [make_order(payload={"url": f"{site.base_url}/health"}) for _ in range(3)]
     order_queue.send([order_message(o) for o in orders])
     event = order_queue.receive_event(3)
     refused_record = event["Records"][1]["messageId"]
     refused_order = json.loads(event["Records"][1]["body"])["orderId"]
 
+    # WHEN the worker runs the batch
     with refused_entries(worker.sqs, lambda _, entry: refused_order in entry["MessageBody"]):
         failed = run_worker(worker, event)
+    # THEN only the record of that order is reported as failed, and the other two have their results
     assert failed == {refused_record}
     assert set(results_by_order(result_queue)) == {o.orderId for o in orders} - {refused_order}
 
@@ -320,13 +337,18 @@ def test_a_record_arriving_twice_runs_once_and_sends_the_same_result(
 def test_a_result_not_sent_is_sent_on_redelivery_without_running_the_task_again(
     worker: Any, site: TargetSite, order_queue: Queue, result_queue: Queue
 ) -> None:
+    # GIVEN an order's record
     order = make_order(payload={"url": f"{site.base_url}/health"})
     order_queue.send([order_message(order)])
     event = order_queue.receive_event(1)
 
     before = len(site.requests_to("/health"))
+    # WHEN the worker runs it while SQS refuses its result
+    # THEN the record is reported as failed
     with refused_entries(worker.sqs, lambda _, __: True):
         assert run_worker(worker, event) == {event["Records"][0]["messageId"]}
+    # WHEN the record is delivered again
+    # THEN it is done: its result is sent, and the task ran only once
     assert run_worker(worker, event) == set()
     assert len(site.requests_to("/health")) == before + 1
     assert set(results_by_order(result_queue)) == {order.orderId}
@@ -361,12 +383,15 @@ def test_a_failed_task_is_requeued_until_its_retries_are_spent(
     max_retries: int | None,
     action: str,
 ) -> None:
+    # GIVEN a failing order at some attempt, with or without its own maximum of retries
     payload: dict[str, Any] = {"url": f"{site.base_url}/down"}
     if max_retries is not None:
         payload["retryPolicy"] = {"maxRetries": max_retries}
     order = make_order(payload=payload, retryCount=retry_count)
     order_queue.send([order_message(order)])
+    # WHEN the worker runs it
     assert run_worker(worker, order_queue.receive_event(1)) == set()
+    # THEN the result is a failure asking for a requeue while retries remain, and an escalation after
     result = results_by_order(result_queue)[order.orderId]
     assert result.status.value == "failure"
     assert result.followUpAction is not None and result.followUpAction.value == action

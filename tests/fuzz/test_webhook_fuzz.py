@@ -142,8 +142,11 @@ def test_a_valid_signed_order_is_queued_once_as_a_valid_order(
     webhook_client: WebhookClient, order_queue: Queue, order: dict[str, Any], base64_encoded: bool
 ) -> None:
     count_example("webhook: valid order")
+    # GIVEN a generated valid order, its body sent as text or base64-encoded
     body = json.dumps(order).encode()
+    # WHEN it is posted, correctly signed
     reply = webhook_client.send(signed_event(webhook_client.secret, body, base64_encoded=base64_encoded))
+    # THEN it is accepted, and the queue holds it once, as a valid order of the same user
     assert reply.status == 202, reply.json
     [queued] = [OrderMessage.model_validate_json(m["Body"]) for m in order_queue.drain()]
     assert queued.orderId == reply.json["orderId"] and queued.userId == order["userId"]
@@ -202,9 +205,12 @@ ORDER_BODY = json.dumps({"taskType": "system-health", "payload": {}, "userId": "
 @example(forged="sha256=é")  # not ASCII
 def test_a_forged_signature_is_a_401(webhook_client: WebhookClient, order_queue: Queue, forged: str) -> None:
     count_example("webhook: forged signature")
+    # GIVEN an order sent with a current timestamp and a generated signature not made with the secret
+    # WHEN it arrives
     reply = post_with_headers(
         webhook_client, ORDER_BODY, {TIMESTAMP_HEADER: str(int(time.time())), SIGNATURE_HEADER: forged}
     )
+    # THEN it is refused as unauthenticated and nothing is queued
     assert_refused_as_a_problem(reply, order_queue)
     assert reply.status == 401
 
@@ -233,9 +239,12 @@ def test_a_body_flagged_base64_that_is_not_base64_is_refused(
     webhook_client: WebhookClient, order_queue: Queue, text: str
 ) -> None:
     count_example("webhook: body flagged base64 but not base64")
+    # GIVEN a signed request whose body is flagged base64-encoded but does not decode as base64
     event = signed_event(webhook_client.secret, text.encode(), base64_encoded=False)
     event["isBase64Encoded"] = True
+    # WHEN it arrives
     reply = webhook_client.send(event)
+    # THEN it is refused as a bad request and nothing is queued
     assert_refused_as_a_problem(reply, order_queue)
     assert reply.status == 400
 

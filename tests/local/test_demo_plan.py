@@ -16,19 +16,30 @@ SITE = "http://127.0.0.1:9"
 
 
 def test_orders_cover_every_task_type_and_priority() -> None:
+    # GIVEN a demo load of 72 orders, none failing
+    # WHEN it is planned
     orders = plan(72, 0.0, seed=1, site_url=SITE)
+    # THEN its orders cover every pair of task type and priority
     pairs = {(o.document["taskType"], o.document["priority"]) for o in orders}
     assert pairs == {(t.value, p.value) for t in TaskType for p in Priority}
 
 
 def test_the_fail_rate_is_the_share_of_failing_orders_split_over_the_three_fates() -> None:
+    # GIVEN a demo load of 2,000 orders with a fifth failing
+    # WHEN it is planned
     orders = plan(2000, 0.2, seed=3, site_url=SITE)
+    # THEN 1,600 orders succeed, and the 400 failing ones split evenly over retried, escalated
+    # and dead-lettered
     fates = Counter(o.fate for o in orders)
     assert fates[Fate.SUCCEEDS] == 1600
     assert [fates[f] for f in (Fate.RETRIED, Fate.ESCALATED, Fate.DEAD_LETTERED)] == [134, 133, 133]
 
 
 def test_webhook_orders_satisfy_the_contract_and_poison_does_not() -> None:
+    # GIVEN a planned demo load with failing orders
+    # WHEN each planned order is checked against the contract
+    # THEN those sent through the webhook satisfy it, and the others are poison, planned to be
+    # dead-lettered
     for planned in plan(200, 0.3, seed=5, site_url=SITE):
         if planned.through_webhook:
             assert OrderMessage.model_validate(planned.document).orderId == planned.order_id
@@ -37,6 +48,9 @@ def test_webhook_orders_satisfy_the_contract_and_poison_does_not() -> None:
 
 
 def test_failing_web_orders_point_at_pages_that_fail_on_cue() -> None:
+    # GIVEN a planned demo load, half its orders failing
+    # WHEN the orders planned to be retried or escalated are read
+    # THEN each is a web task pointing at its own page that fails once, or is down
     for planned in plan(300, 0.5, seed=9, site_url=SITE):
         if planned.fate in (Fate.RETRIED, Fate.ESCALATED):
             assert planned.document["taskType"] in {t.value for t in WEB_TASK_TYPES}
@@ -45,5 +59,8 @@ def test_failing_web_orders_point_at_pages_that_fail_on_cue() -> None:
 
 
 def test_the_same_seed_gives_the_same_orders_and_another_seed_others() -> None:
+    # GIVEN the same demo load
+    # WHEN it is planned twice with one seed, and once with another
+    # THEN the same seed gives the same orders, and the other seed gives other orders
     assert plan(50, 0.2, seed=7, site_url=SITE) == plan(50, 0.2, seed=7, site_url=SITE)
     assert plan(50, 0.2, seed=7, site_url=SITE) != plan(50, 0.2, seed=8, site_url=SITE)

@@ -1,4 +1,4 @@
-"""The emulator's indexed SQS queues (automation_local/emulator_sqs.py) keep AWS's semantics,
+"""The emulator's indexed SQS queues (automation_local/aws/sqs_index.py) keep AWS's semantics,
 on standard and FIFO queues, and a receive looks at as many messages on a deep queue as on a
 shallow one.
 

@@ -142,9 +142,13 @@ def test_only_the_reported_failures_stay_in_the_queue(emulator: Emulator, queue:
 def test_an_invocation_error_leaves_the_whole_batch(
     emulator: Emulator, queue: tuple[str, str], poller: Poll, tmp_path: Path
 ) -> None:
+    # GIVEN three messages, one of which makes the whole invocation fail
     send(emulator, queue, "ok", "raise", "ok")
+    # WHEN the poller hands them to the function as one batch
     running = poller(batch_size=10, window=1)
     wait_for(lambda: running.stats.as_dict()["invocation_errors"] == 1)
+    # THEN the invocation error is counted, nothing is deleted, and all three stay in flight
+    # (to return when their visibility timeout ends)
     assert running.stats.as_dict()["deleted"] == 0
     assert depth(emulator, queue) == {"visible": 0, "in_flight": 3}
 
@@ -152,9 +156,12 @@ def test_an_invocation_error_leaves_the_whole_batch(
 def test_a_timed_out_invocation_leaves_the_whole_batch(
     emulator: Emulator, queue: tuple[str, str], poller: Poll
 ) -> None:
+    # GIVEN two messages, one of which makes the function outlive its timeout
     send(emulator, queue, "ok", "sleep")
+    # WHEN the poller hands them to the function as one batch
     running = poller(batch_size=10, window=1)
     wait_for(lambda: running.stats.as_dict()["invocation_errors"] == 1)
+    # THEN the timeout is counted as an invocation error, nothing is deleted, and both stay in flight
     assert running.stats.as_dict()["deleted"] == 0
     assert depth(emulator, queue)["in_flight"] == 2
 

@@ -22,6 +22,7 @@ def _function(tmp_path: Path, body: str, **options: Any) -> FunctionSandbox:
 
 
 def test_the_handler_sees_its_own_environment_and_a_counting_down_context(tmp_path: Path) -> None:
+    # GIVEN a function with a 1 s timeout that returns its setting, its time left and its event
     sandbox = _function(
         tmp_path,
         "import os\n"
@@ -30,9 +31,12 @@ def test_the_handler_sees_its_own_environment_and_a_counting_down_context(tmp_pa
         " 'echo': event}\n",
     )
     try:
+        # WHEN it is invoked in its sandbox
         invocation = sandbox.invoke({"n": 1})
     finally:
         sandbox.stop()
+    # THEN it answers without error, having seen the environment it was configured with,
+    # a context counting down from its timeout, and the event it was given
     assert invocation.error is None
     assert invocation.response["setting"] == "from-the-stack"
     assert 0 < invocation.response["left"] <= 1000
@@ -40,16 +44,20 @@ def test_the_handler_sees_its_own_environment_and_a_counting_down_context(tmp_pa
 
 
 def test_a_handler_that_raises_is_an_invocation_error(tmp_path: Path) -> None:
+    # GIVEN a function whose handler raises
     sandbox = _function(tmp_path, "def lambda_handler(event, context):\n    raise RuntimeError('boom')\n")
     try:
+        # WHEN it is invoked in its sandbox
         invocation = sandbox.invoke({})
     finally:
         sandbox.stop()
+    # THEN there is no response, and the invocation error names the exception
     assert invocation.response is None
     assert invocation.error is not None and invocation.error.startswith("RuntimeError: boom")
 
 
 def test_a_handler_that_outlives_its_timeout_is_killed_and_the_next_call_starts_fresh(tmp_path: Path) -> None:
+    # GIVEN a function with a 1 s timeout that counts its calls, and sleeps 30 s when asked
     sandbox = _function(
         tmp_path,
         "import time\nCALLS = []\n"
@@ -59,9 +67,13 @@ def test_a_handler_that_outlives_its_timeout_is_killed_and_the_next_call_starts_
         "    return len(CALLS)\n",
     )
     try:
+        # WHEN it is invoked once, then asked to sleep
         assert sandbox.invoke({}).response == 1
         timed_out = sandbox.invoke({"sleep": True})
+        # THEN the sleeping call is killed and reported as timed out
         assert timed_out.error == "Task timed out after 1.00 seconds"
+        # WHEN it is invoked again
+        # THEN the call runs in a fresh sandbox: its count starts over
         assert sandbox.invoke({}).response == 1  # a new sandbox: module state started over
     finally:
         sandbox.stop()

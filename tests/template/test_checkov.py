@@ -75,16 +75,23 @@ def report(checkov_cli: str, cfn_template: dict[str, Any], tmp_path_factory: pyt
 
 
 def test_checkov_reports_no_failed_check(report: Report) -> None:
+    # GIVEN checkov's scan of the template as CloudFormation receives it
+    # WHEN its figures and skips are printed, and its failed checks read
     print(f"\n{_figures(report)}")
     for check in sorted(report["results"]["skipped_checks"], key=lambda c: (c["resource"], c["check_id"])):
         print(f"  skipped {check['check_id']} on {check['resource']}: {check['check_result']['suppress_comment']}")
     failed = sorted(f"{check_id} {resource}" for check_id, resource in _findings(report, "failed_checks"))
+    # THEN no check failed, and some passed
     assert failed == [], _figures(report)
     assert report["summary"]["passed"] > 0
 
 
 def test_checkov_checks_the_resources_the_transform_generates(report: Report) -> None:
+    # GIVEN checkov's scan of the template as CloudFormation receives it
+    # WHEN the resources its checks passed or skipped are gathered
     checked = {resource for _, resource in _findings(report, "passed_checks") | _findings(report, "skipped_checks")}
+    # THEN they include what the transform generates: the HTTP API's stage, the webhook's
+    # permission, and the three functions
     assert "AWS::ApiGatewayV2::Stage.HttpApiApiGatewayDefaultStage" in checked
     assert "AWS::Lambda::Permission.WebhookFunctionPostOrdersPermission" in checked
     assert {f"AWS::Lambda::Function.{name}" for name in ("WebhookFunction", "WorkerFunction", "FeedbackFunction")} <= (
@@ -93,11 +100,14 @@ def test_checkov_checks_the_resources_the_transform_generates(report: Report) ->
 
 
 def test_every_skip_gives_its_reason(report: Report) -> None:
+    # GIVEN checkov's scan of the template as CloudFormation receives it
+    # WHEN the checks it skipped without a comment are gathered
     unexplained = [
         f"{check['check_id']} {check['resource']}"
         for check in report["results"]["skipped_checks"]
         if check["check_result"].get("suppress_comment", "No comment provided") in ("", "No comment provided")
     ]
+    # THEN there are none: every skip says why
     assert unexplained == []
 
 

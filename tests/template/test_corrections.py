@@ -42,16 +42,22 @@ def test_standard_queues_carry_no_deduplication_settings(cfn_template: dict[str,
 
 
 def test_no_function_sends_a_deduplication_id_to_a_standard_queue() -> None:
+    # GIVEN the functions' source code
     # AWS rejects MessageDeduplicationId on standard queues; deduplication is the consumers' job.
     parameter = re.compile(r"""["']MessageDeduplicationId["']|MessageDeduplicationId\s*=""")
+    # WHEN it is searched for a MessageDeduplicationId parameter
     offenders = [p for p in SOURCE_DIR.rglob("*.py") if parameter.search(p.read_text())]
+    # THEN no file sets one
     assert offenders == []
 
 
 def test_deduplication_table_exists_with_ttl_and_recovery(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the orders table of the template as CloudFormation receives it
     table = cfn_template["Resources"]["OrdersTable"]["Properties"]
+    # THEN its items expire on their `expiration` attribute, and it can be recovered to a point in time
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # AND each of the three functions is given its name
     for function in ("WebhookFunction", "WorkerFunction", "FeedbackFunction"):
         variables = cfn_template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert ref_target(variables["ORDERS_TABLE_NAME"]) == "OrdersTable"
@@ -59,7 +65,9 @@ def test_deduplication_table_exists_with_ttl_and_recovery(cfn_template: dict[str
 
 # 2 ------------------------------------------------------------------------------------
 def test_no_policy_conditions_on_aws_source_account(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the template as CloudFormation receives it
     # aws:SourceAccount is absent when a role calls SQS itself: such a condition denies every send.
+    # THEN no policy anywhere in it names aws:SourceAccount
     assert "aws:SourceAccount" not in json.dumps(cfn_template)
 
 
@@ -90,18 +98,26 @@ def test_dead_letter_queue_keeps_messages_at_least_as_long_as_its_source(
 def test_producers_and_consumers_hold_the_kms_actions_they_need(
     cfn_template: dict[str, Any], role: str, produces_to: list[str], consumes_from: list[str]
 ) -> None:
+    # GIVEN a function's role in the template, the queues it sends to and the queues it reads
+    # WHEN the actions it may take on the encryption key are gathered
     key_actions = actions_on(cfn_template, role, "EncryptionKey")
+    # THEN it may send to each queue it produces to, and encrypt and decrypt with the key
     for queue in produces_to:
         assert "sqs:SendMessage" in actions_on(cfn_template, role, queue)
         assert {"kms:GenerateDataKey", "kms:Decrypt"} <= key_actions
+    # AND it may receive and delete from each queue it consumes, and decrypt with the key
     for queue in consumes_from:
         assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions_on(cfn_template, role, queue)
         assert "kms:Decrypt" in key_actions
 
 
 def test_key_policy_lets_cloudwatch_publish_to_the_encrypted_alert_topic(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the template as CloudFormation receives it
     resources = cfn_template["Resources"]
+    # THEN the alert topic is encrypted with the stack's key
     assert ref_target(resources["AlertTopic"]["Properties"]["KmsMasterKeyId"]) == "EncryptionKey"
+    # AND the key policy has one statement for CloudWatch, allowing it to decrypt and make data keys
+    # (what an alarm needs to publish to that topic)
     statements = resources["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
     cloudwatch = [s for s in statements if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
     assert len(cloudwatch) == 1
@@ -111,17 +127,23 @@ def test_key_policy_lets_cloudwatch_publish_to_the_encrypted_alert_topic(cfn_tem
 
 # 5 ------------------------------------------------------------------------------------
 def test_exactly_one_event_source_mapping_per_queue(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the event source mappings of the template as CloudFormation receives it
+    # WHEN the queue each reads is gathered
     mappings = resources_of_type(cfn_template, "AWS::Lambda::EventSourceMapping")
     sources = [ref_target(m["Properties"]["EventSourceArn"]) for m in mappings.values()]
+    # THEN each source queue has exactly one mapping, and no other queue has any
     assert sorted(sources) == sorted(SOURCE_QUEUES)
     assert len(sources) == len(set(sources))
 
 
 @pytest.mark.parametrize("queue", SOURCE_QUEUES)
 def test_each_mapping_reports_filtered_out_events_to_an_alarm(cfn_template: dict[str, Any], queue: str) -> None:
+    # GIVEN the event source mapping of a source queue
     mapping_name, _ = MAPPINGS[queue]
     mapping = cfn_template["Resources"][mapping_name]["Properties"]
+    # THEN it publishes its event count metrics
     assert mapping["MetricsConfig"] == {"Metrics": ["EventCount"]}
+    # AND exactly one alarm goes off as soon as one event of the mapping is filtered out
     alarms = [
         a["Properties"]
         for a in resources_of_type(cfn_template, "AWS::CloudWatch::Alarm").values()
@@ -152,8 +174,11 @@ def test_function_timeout_is_sized_from_the_visibility_timeout(cfn_template: dic
 # 7 ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("queue", SOURCE_QUEUES)
 def test_max_receive_count_is_a_parameter_defaulting_to_three(cfn_template: dict[str, Any], queue: str) -> None:
+    # GIVEN the redrive policy of a source queue
     redrive = cfn_template["Resources"][queue]["Properties"]["RedrivePolicy"]
     parameter = ref_target(redrive["maxReceiveCount"])
+    # THEN its max receive count is a parameter defaulting to 3, and it redrives to
+    # the queue's own DLQ
     assert parameter is not None
     assert parameter_default(cfn_template, parameter) == 3
     assert ref_target(redrive["deadLetterTargetArn"]) == SOURCE_QUEUES[queue]
@@ -161,7 +186,10 @@ def test_max_receive_count_is_a_parameter_defaulting_to_three(cfn_template: dict
 
 @pytest.mark.parametrize("queue", SOURCE_QUEUES)
 def test_each_mapping_bounds_its_concurrency(cfn_template: dict[str, Any], queue: str) -> None:
+    # GIVEN the event source mapping of a source queue
     mapping = cfn_template["Resources"][MAPPINGS[queue][0]]["Properties"]
     parameter = ref_target(mapping["ScalingConfig"]["MaximumConcurrency"])
+    # THEN its maximum concurrency is a parameter whose default is at least
+    # the minimum AWS accepts
     assert parameter is not None
     assert parameter_default(cfn_template, parameter) >= 2  # AWS's minimum

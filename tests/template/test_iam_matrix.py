@@ -129,21 +129,29 @@ def expected(role: str) -> set[tuple[str, str]]:
 
 
 def test_the_matrix_covers_exactly_the_three_roles(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the template as CloudFormation receives it
+    # THEN its roles are exactly the three of the matrix
     assert set(resources_of_type(cfn_template, "AWS::IAM::Role")) == set(ROLES) == set(EXPECTED)
 
 
 def test_no_policy_is_attached_from_outside_the_roles(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the template as CloudFormation receives it
+    # WHEN its standalone and managed IAM policies are gathered
     standalone = resources_of_type(cfn_template, "AWS::IAM::Policy")
     standalone |= resources_of_type(cfn_template, "AWS::IAM::ManagedPolicy")
+    # THEN there are none: every permission is in a role's own policies
     assert standalone == {}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_role_policies_are_all_their_permissions(cfn_template: dict[str, Any], role: str) -> None:
+    # GIVEN a role of the template as CloudFormation receives it
     # Plain Allow statements in the role itself, so `granted` reads the whole truth: no
     # managed policy, boundary, condition or Not* element.
     properties = cfn_template["Resources"][role]["Properties"]
+    # THEN it has only its name, trust policy, own policies and tags: no managed policy or boundary
     assert set(properties) == {"RoleName", "AssumeRolePolicyDocument", "Policies", "Tags"}
+    # AND each of its statements is a plain Allow of actions on resources, without condition
     for statement in role_statements(cfn_template, role):
         assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, statement
         assert statement["Effect"] == "Allow", statement
@@ -151,21 +159,31 @@ def test_role_policies_are_all_their_permissions(cfn_template: dict[str, Any], r
 
 @pytest.mark.parametrize("role", ROLES)
 def test_role_grants_exactly_the_expected_matrix(cfn_template: dict[str, Any], role: str) -> None:
+    # GIVEN a role of the template as CloudFormation receives it
+    # WHEN every action on every resource it allows is compared with the matrix
     actual = granted(cfn_template, role)
     gained = sorted(actual - expected(role))
     lost = sorted(expected(role) - actual)
+    # THEN it has gained nothing and lost nothing
     assert (gained, lost) == ([], []), f"{role}: gained {gained}, lost {lost}"
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_no_wildcard_resource_where_aws_allows_a_narrower_one(cfn_template: dict[str, Any], role: str) -> None:
+    # GIVEN a role of the template as CloudFormation receives it
+    # WHEN the actions it allows on any resource are gathered
     on_any_resource = {action for action, resource in granted(cfn_template, role) if resource == "*"}
+    # THEN they are only those AWS cannot grant on a narrower resource
     assert on_any_resource <= set(WILDCARD_ONLY_ACTIONS)
+    # AND no action it allows is a wildcard
     assert all("*" not in action for action, _ in granted(cfn_template, role))
 
 
 def test_matrix_resources_exist_in_the_template(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the resources of the template and those the matrix names
     # Guards the matrix itself: a logical id here must be a resource of the stack.
+    # WHEN the matrix's logical ids are looked for in the template
     logical_ids = set(cfn_template["Resources"])
     named = {resource.split("/")[0] for role in EXPECTED.values() for resource in role}
+    # THEN every one is a resource of the stack
     assert {r for r in named if ":" not in r and r != "*"} <= logical_ids

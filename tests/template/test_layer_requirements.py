@@ -36,8 +36,11 @@ def _pinned() -> dict[str, str]:
 
 
 def test_every_dependency_of_the_layer_is_pinned_in_it_or_shipped_by_the_runtime() -> None:
+    # GIVEN the shared layer's pinned requirements, as installed in the development environment
     pins = _pinned()
     environment = {**default_environment(), "extra": ""}
+    # WHEN each pinned package's declared dependencies are read (those that apply here)
+    # THEN it is installed at its pin, and each dependency is pinned too or shipped by the runtime
     for name, version in pins.items():
         assert importlib.metadata.version(name) == version, f"{name}: run `make venv`"
         for declared in importlib.metadata.requires(name) or []:
@@ -49,4 +52,6 @@ def test_every_dependency_of_the_layer_is_pinned_in_it_or_shipped_by_the_runtime
 
 
 def test_the_layer_leaves_the_runtime_sdk_out() -> None:
+    # GIVEN the shared layer's pinned requirements
+    # THEN none is a package the Lambda runtime already ships (its SDK among them)
     assert not RUNTIME_PACKAGES & _pinned().keys()

@@ -21,15 +21,21 @@ def _house_findings(template: dict[str, Any]) -> list[str]:
 
 
 def test_cfn_lint_reports_nothing_on_the_template() -> None:
+    # GIVEN the template and the repository's lint configuration
+    # WHEN cfn-lint runs with no arguments
     # The command users and the before-stop hook run: .cfnlintrc.yaml adds the house rules.
     result = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint")], cwd=REPO_ROOT, capture_output=True, text=True, check=False
     )
+    # THEN it succeeds and reports nothing
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
 
 
 def test_house_rules_find_nothing_in_the_template(sam_template: dict[str, Any]) -> None:
+    # GIVEN the template as written
+    # WHEN the house rules lint it
+    # THEN they find nothing
     assert _house_findings(sam_template) == []
 
 

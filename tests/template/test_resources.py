@@ -22,9 +22,12 @@ def _sub_text(value: Any) -> str:
 
 
 def test_parameters_include_environment_and_project(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the parameters of the template as CloudFormation receives it
     parameters = cfn_template["Parameters"]
+    # THEN the environment is dev, staging or prod, and the project defaults to automation
     assert parameters["Environment"]["AllowedValues"] == ["dev", "staging", "prod"]
     assert parameters["ProjectName"]["Default"] == "automation"
+    # AND the queues, alerts, log retention and consumers' kill switch have their parameters
     for name in (
         "OrderQueueVisibilityTimeout",
         "OrderQueueMaxReceiveCount",
@@ -39,8 +42,11 @@ def test_parameters_include_environment_and_project(cfn_template: dict[str, Any]
 
 
 def test_key_rotates_and_has_an_alias(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the stack's encryption key and its alias
     resources = cfn_template["Resources"]
+    # THEN the key rotates
     assert resources["EncryptionKey"]["Properties"]["EnableKeyRotation"] is True
+    # AND the alias points at it, under a name per project and environment
     alias = resources["EncryptionKeyAlias"]["Properties"]
     assert ref_target(alias["TargetKeyId"]) == "EncryptionKey"
     assert _sub_text(alias["AliasName"]) == f"alias/{ENVIRONMENT_PREFIX}"
@@ -56,7 +62,10 @@ def test_key_rotates_and_has_an_alias(cfn_template: dict[str, Any]) -> None:
 def test_source_queues_keep_the_original_settings(
     cfn_template: dict[str, Any], queue: str, visibility: str, retention: str, wait: int
 ) -> None:
+    # GIVEN a source queue of the template, with the parameters of its visibility and retention
     properties = cfn_template["Resources"][queue]["Properties"]
+    # THEN it long-polls as the original did, its visibility and retention are parameters
+    # defaulting to the original's retention, and no queue may redrive into it
     assert properties["ReceiveMessageWaitTimeSeconds"] == wait
     assert ref_target(properties["VisibilityTimeout"]) == visibility
     assert ref_target(properties["MessageRetentionPeriod"]) == retention
@@ -71,23 +80,31 @@ def test_source_queues_keep_the_original_settings(
 def test_dead_letter_queues_accept_redrive_only_from_their_source(
     cfn_template: dict[str, Any], dead_letter: str, source: str
 ) -> None:
+    # GIVEN a DLQ of the template and its source queue
     allow = cfn_template["Resources"][dead_letter]["Properties"]["RedriveAllowPolicy"]
+    # THEN it accepts redrives from that one source queue only
     assert allow["redrivePermission"] == "byQueue"
     [source_arn] = allow["sourceQueueArnList"]
     assert _sub_text(source_arn).endswith(f":{ENVIRONMENT_PREFIX}-{source}")
 
 
 def test_every_queue_is_named_per_environment_and_reuses_data_keys(cfn_template: dict[str, Any]) -> None:
+    # GIVEN every queue of the template
+    # THEN its name starts with the project and environment, and its data key reuse period
+    # is the parameter's
     for name, queue in resources_of_type(cfn_template, "AWS::SQS::Queue").items():
         properties = queue["Properties"]
         assert _sub_text(properties["QueueName"]).startswith(ENVIRONMENT_PREFIX + "-"), name
         assert ref_target(properties["KmsDataKeyReusePeriodSeconds"]) == "KmsDataKeyReusePeriodSeconds"
+    # AND that parameter defaults to more than five minutes
     assert int(cfn_template["Parameters"]["KmsDataKeyReusePeriodSeconds"]["Default"]) > 300
 
 
 def test_queue_policy_refuses_non_tls_access_to_every_queue(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the one queue policy of the template
     [policy] = resources_of_type(cfn_template, "AWS::SQS::QueuePolicy").values()
     queues = {ref_target(q) for q in policy["Properties"]["Queues"]}
+    # THEN it covers every queue, with a single statement denying access without TLS to each
     assert queues == set(resources_of_type(cfn_template, "AWS::SQS::Queue"))
     [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Deny"
@@ -96,12 +113,15 @@ def test_queue_policy_refuses_non_tls_access_to_every_queue(cfn_template: dict[s
 
 
 def test_archive_bucket_is_encrypted_private_and_tls_only(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the archive bucket and its policy
     resources = cfn_template["Resources"]
     bucket = resources["ArchiveBucket"]["Properties"]
     [rule] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    # THEN the bucket is encrypted with the stack's key and blocks every public access
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert ref_target(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]) == "EncryptionKey"
     assert all(bucket["PublicAccessBlockConfiguration"].values())
+    # AND its policy's single statement denies access without TLS
     [statement] = resources["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
@@ -127,16 +147,23 @@ def test_large_result_data_expires_after_the_result_dlq_retention_twice(cfn_temp
 
 
 def test_webhook_secret_is_generated_by_the_stack(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the webhook secret of the template
     secret = cfn_template["Resources"]["WebhookSecret"]["Properties"]
+    # THEN its value is not in the template: the stack generates one of at least 32 characters
     assert "SecretString" not in secret
     assert secret["GenerateSecretString"]["PasswordLength"] >= 32
+    # AND it is named per project and environment, and the webhook's role may only read it
     assert _sub_text(secret["Name"]) == "${ProjectName}/${Environment}/webhook-secret"
     assert actions_on(cfn_template, "WebhookRole", "WebhookSecret") == {"secretsmanager:GetSecretValue"}
 
 
 def test_alert_topic_optional_email_and_watch_tower(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the alert topic's subscriptions and the alarms of the template
     resources = cfn_template["Resources"]
+    # THEN the email subscription exists only when an alert email is given
     assert resources["AlertEmailSubscription"]["Condition"] == "HasAlertEmail"
+    # AND every alarm alerts the topic, and the watch tower's topic too when one is given,
+    # both when it goes off and when it clears
     alarms = resources_of_type(cfn_template, "AWS::CloudWatch::Alarm")
     for name, alarm in alarms.items():
         for actions in ("AlarmActions", "OKActions"):
@@ -147,13 +174,15 @@ def test_alert_topic_optional_email_and_watch_tower(cfn_template: dict[str, Any]
 
 
 def test_the_original_alarms_and_the_added_ones_exist(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the alarms of the template
     alarms = {name: a["Properties"] for name, a in resources_of_type(cfn_template, "AWS::CloudWatch::Alarm").items()}
-    # The original's four, with its thresholds.
+    # THEN the original's four are there, with its thresholds
     assert alarms["OrderQueueAgeAlarm"]["Threshold"] == 900
     assert alarms["ResultQueueAgeAlarm"]["Threshold"] == 600
     assert alarms["OrderDeadLetterQueueAlarm"]["Threshold"] == 1
     assert alarms["ResultDeadLetterQueueAlarm"]["Threshold"] == 1
-    # Errors and throttles per function, filtered-out events per mapping, volume, webhook 5xx.
+    # AND the added ones watch each function's errors and throttles, the order volume and the webhook's 5xx
+    # (filtered-out events per mapping: test_corrections.py), and there is one dashboard
     watched = {(a["MetricName"], ref_target(a["Dimensions"][0]["Value"])) for a in alarms.values()}
     for function in ("WebhookFunction", "WorkerFunction", "FeedbackFunction"):
         assert ("Errors", function) in watched
@@ -170,7 +199,10 @@ def test_the_original_alarms_and_the_added_ones_exist(cfn_template: dict[str, An
 def test_functions_run_python313_arm64_with_their_named_role_and_the_shared_layer(
     cfn_template: dict[str, Any], function: str, role: str
 ) -> None:
+    # GIVEN a function of the template and its role
     properties = cfn_template["Resources"][function]["Properties"]
+    # THEN it runs the app's handler on Python 3.13 on arm64, traced, with its own role
+    # and the shared layer
     assert properties["Runtime"] == "python3.13"
     assert properties["Architectures"] == ["arm64"]
     assert properties["Handler"] == "app.lambda_handler"
@@ -178,6 +210,7 @@ def test_functions_run_python313_arm64_with_their_named_role_and_the_shared_laye
     assert properties["TracingConfig"] == {"Mode": "Active"}
     [layer] = properties["Layers"]
     assert cfn_template["Resources"][ref_target(layer)]["Type"] == "AWS::Lambda::LayerVersion"
+    # AND its role is named per project, environment and function
     role_name = _sub_text(cfn_template["Resources"][role]["Properties"]["RoleName"])
     assert role_name == f"{ENVIRONMENT_PREFIX}-{role.removesuffix('Role').lower()}-role"
 
@@ -186,18 +219,24 @@ def test_functions_run_python313_arm64_with_their_named_role_and_the_shared_laye
 def test_mappings_report_batch_item_failures_and_follow_the_kill_switch(
     cfn_template: dict[str, Any], mapping: str
 ) -> None:
+    # GIVEN an event source mapping of the template
     properties = cfn_template["Resources"][mapping]["Properties"]
+    # THEN it takes partial batch responses, is on only while consumers are, and sets
+    # its batch size and batching window
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["Enabled"] == {"Fn::If": ["ConsumersOn", True, False]}
     assert "BatchSize" in properties and "MaximumBatchingWindowInSeconds" in properties
 
 
 def test_http_api_routes_and_throttling(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the HTTP API of the template and its default stage
     resources = cfn_template["Resources"]
     body = resources["HttpApi"]["Properties"]["Body"]
+    # THEN its only routes are POST /orders and GET /orders/{orderId}
     assert set(body["paths"]) == {"/orders", "/orders/{orderId}"}
     assert set(body["paths"]["/orders"]) == {"post"}
     assert set(body["paths"]["/orders/{orderId}"]) == {"get"}
+    # AND its stage throttles every route by the parameters' rate and burst
     route_settings = resources["HttpApiApiGatewayDefaultStage"]["Properties"]["DefaultRouteSettings"]
     assert ref_target(route_settings["ThrottlingRateLimit"]) == "ApiThrottlingRateLimit"
     assert ref_target(route_settings["ThrottlingBurstLimit"]) == "ApiThrottlingBurstLimit"
@@ -217,9 +256,11 @@ SSM_NAMES = {
 
 
 def test_every_ssm_parameter_of_the_original_is_exported(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the names of the SSM parameters of the template
     names = {
         _sub_text(p["Properties"]["Name"]) for p in resources_of_type(cfn_template, "AWS::SSM::Parameter").values()
     }
+    # THEN every parameter of the original is among them, under the project and environment
     prefix = "/${ProjectName}/${Environment}"
     assert {prefix + name for name in SSM_NAMES} <= names
 

@@ -23,7 +23,10 @@ def _sam(sam_cli: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_sam_validate_lint_accepts_the_template(sam_cli: str) -> None:
+    # GIVEN the template as written
+    # WHEN the SAM CLI validates it, with its linter
     result = _sam(sam_cli, "validate", "--lint")
+    # THEN it succeeds and says the template is valid
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
@@ -45,6 +48,7 @@ def _pyc_flags(path: Path) -> int:
 
 
 def test_sam_build_ships_bytecode_and_no_second_botocore(sam_build_dir: Path) -> None:
+    # GIVEN the shared layer as sam build writes it into a scratch directory (the fixture)
     layer = sam_build_dir / "SharedLayer" / "python"
     # THEN the layer has the Tracer's X-Ray SDK but not the runtime's SDK
     assert (layer / "aws_xray_sdk").is_dir()

@@ -33,7 +33,10 @@ def _effective(cfn_template: dict[str, Any], samconfig: dict[str, Any], config_e
 
 @pytest.mark.parametrize("config_env, environment", ENVIRONMENTS.items())
 def test_each_config_env_deploys_its_own_stack(samconfig: dict[str, Any], config_env: str, environment: str) -> None:
+    # GIVEN a config env of samconfig.toml and the environment it deploys
     section = samconfig[config_env]
+    # THEN it deploys the stack of that environment, with named IAM allowed, the environment
+    # as parameter and tag, a change set to confirm in prod only, and cached parallel builds
     assert section["global"]["parameters"]["stack_name"] == f"automation-{environment}"
     deploy = section["deploy"]["parameters"]
     assert set(deploy["capabilities"].split()) == {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}
@@ -44,7 +47,9 @@ def test_each_config_env_deploys_its_own_stack(samconfig: dict[str, Any], config
 
 
 def test_dev_has_a_sync_section(samconfig: dict[str, Any]) -> None:
+    # GIVEN the sync section of samconfig.toml's default (dev) config env
     sync = samconfig["default"]["sync"]["parameters"]
+    # THEN sam sync watches for changes and deploys the dev environment
     assert sync["watch"] is True
     assert 'Environment="dev"' in sync["parameter_overrides"]
 
@@ -53,10 +58,13 @@ def test_dev_has_a_sync_section(samconfig: dict[str, Any]) -> None:
 def test_every_env_keeps_visibility_at_six_times_the_function_timeout(
     cfn_template: dict[str, Any], samconfig: dict[str, Any], config_env: str
 ) -> None:
+    # GIVEN a config env of samconfig.toml
+    # WHEN its parameters are read: the template's defaults with its overrides
     values = _effective(cfn_template, samconfig, config_env)
+    # THEN each source queue's visibility is at least six times its consumer's timeout
     assert values["OrderQueueVisibilityTimeout"] >= 6 * values["WorkerTimeoutSeconds"]
     assert values["ResultQueueVisibilityTimeout"] >= 6 * values["FeedbackTimeoutSeconds"]
-    # and the DLQs' fixed 14 days never keep less than their sources
+    # AND the DLQs' fixed 14 days never keep less than their sources
     assert values["OrderQueueRetentionSeconds"] <= 1209600
     assert values["ResultQueueRetentionSeconds"] <= 1209600
 
@@ -64,8 +72,11 @@ def test_every_env_keeps_visibility_at_six_times_the_function_timeout(
 def test_staging_has_shorter_retention_and_timeouts_than_prod(
     cfn_template: dict[str, Any], samconfig: dict[str, Any]
 ) -> None:
+    # GIVEN the staging and prod config envs of samconfig.toml
+    # WHEN their parameters are read: the template's defaults with each one's overrides
     staging = _effective(cfn_template, samconfig, "staging")
     prod = _effective(cfn_template, samconfig, "prod")
+    # THEN staging keeps messages and logs for less time, and gives the worker less time, than prod
     for name in (
         "OrderQueueRetentionSeconds",
         "ResultQueueRetentionSeconds",
