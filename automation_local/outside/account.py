@@ -45,7 +45,8 @@ def seed(emulator: Emulator, stack: DeployedStack, chats: dict[str, str] | None 
     the names the stack's parameters give them."""
     secret_prefix = stack.ssm_prefix.strip("/")
     for parameter, value in SECRET_VALUES.items():
-        put_secret(emulator, f"{secret_prefix}/{stack.parameters[parameter]}", value)
+        if parameter in stack.parameters:  # a template without the integration has no such secret
+            put_secret(emulator, f"{secret_prefix}/{stack.parameters[parameter]}", value)
     emulator.client("ssm").put_parameter(
         Name=f"{stack.ssm_prefix}/telegram/chats",
         Value=json.dumps(chats or DEFAULT_CHATS),
