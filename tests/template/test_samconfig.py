@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from automation_local.cloudformation.project import SAMCONFIG_PATH
+from automation_shared.contracts import OrderPayload
+from automation_shared.task_budget import longest_task_seconds
 
 pytestmark = pytest.mark.fast
 
@@ -29,6 +31,21 @@ def _effective(cfn_template: dict[str, Any], samconfig: dict[str, Any], config_e
     values = {k: v["Default"] for k, v in cfn_template["Parameters"].items() if "Default" in v}
     values.update(_overrides(samconfig, config_env))
     return {k: int(v) for k, v in values.items() if str(v).isdigit()}
+
+
+@pytest.mark.parametrize("config_env", ENVIRONMENTS)
+def test_every_env_runs_a_task_of_the_contracts_shortest_timeout(
+    cfn_template: dict[str, Any], samconfig: dict[str, Any], config_env: str
+) -> None:
+    # GIVEN a config env's worker timeout, and the shortest payload.timeout the contract admits
+    worker_timeout = _effective(cfn_template, samconfig, config_env)["WorkerTimeoutSeconds"]
+    [number] = [s for s in OrderPayload.model_json_schema()["properties"]["timeout"]["anyOf"] if "minimum" in s]
+    shortest = number["minimum"]
+    # WHEN the longest task that worker runs in full is worked out (what the webhook admits)
+    longest = longest_task_seconds(worker_timeout)
+    # THEN an order asking the shortest timeout is admitted (30 s of worker left 26: every
+    # order with a timeout was refused)
+    assert longest >= shortest, (config_env, worker_timeout, longest)
 
 
 @pytest.mark.parametrize("config_env, environment", ENVIRONMENTS.items())
