@@ -149,7 +149,18 @@ def _as_planned(order: PlannedOrder, state: TrackedOrder) -> bool:
             return state.status is OrderState.DEAD_LETTERED
 
 
-def _queue_depths(runtime: LocalRuntime) -> dict[str, int]:
+def tracker_of(runtime: LocalRuntime) -> OrderTracker:
+    """Where each order of the runtime's stack is, read as an operator reads it."""
+    return OrderTracker(
+        runtime.emulator.client("dynamodb"),
+        runtime.emulator.client("sqs"),
+        runtime.outputs.orders_table_name,
+        runtime.outputs.dead_letter_queue_urls,
+    )
+
+
+def queue_depths(runtime: LocalRuntime) -> dict[str, int]:
+    """Messages in each queue and DLQ (visible, in flight and delayed), by short name (`order-dlq`)."""
     sqs = runtime.emulator.client("sqs")
     depths = {}
     for name, queue_url in runtime.outputs.queues.items():
@@ -265,12 +276,7 @@ def run_demo_load(
     started = time.monotonic()
     cost_mark = _cost_mark(runtime)
     planned = plan(orders, fail_rate, seed, runtime.site.base_url)
-    tracker = OrderTracker(
-        runtime.emulator.client("dynamodb"),
-        runtime.emulator.client("sqs"),
-        runtime.outputs.orders_table_name,
-        runtime.outputs.dead_letter_queue_urls,
-    )
+    tracker = tracker_of(runtime)
     with ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client") as clients:
         submitted, futures = _submit(runtime, planned, clients, preload=preload, progress=progress)
         summary = Summary()
@@ -286,7 +292,7 @@ def run_demo_load(
             summary = _summarise(planned, current, states, runtime)
             summary.seconds = round(time.monotonic() - started, 1)
             if progress:
-                progress(progress_line(summary.seconds, summary, _queue_depths(runtime), runtime.mapping_functions()))
+                progress(progress_line(summary.seconds, summary, queue_depths(runtime), runtime.mapping_functions()))
             if len(done) == len(futures) and summary.lost == 0:
                 break
             if time.monotonic() - started > timeout:

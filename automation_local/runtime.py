@@ -211,11 +211,6 @@ class LocalRuntime:
         assert self.stack is not None
         return BackboneOutputs.of(self.stack.outputs)
 
-    def queue_url(self, output: str) -> str:
-        """A queue's URL from the stack's outputs (e.g. `OrderQueueUrl`)."""
-        assert self.stack is not None
-        return self.stack.outputs[output]
-
     def mapping_functions(self) -> dict[str, str]:
         """Mapping logical id -> the short name of the function it invokes."""
         return {lid: self._function_of(p.configuration.function_name) for lid, p in self.pollers.items()}

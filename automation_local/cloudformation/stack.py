@@ -71,13 +71,13 @@ def _zip_directory(directory: Path, prefix: str = "") -> bytes:
 
 
 def _package_code(
-    emulator: Emulator, template: dict[str, Any], template_dir: Path, built: bool
+    emulator: Emulator, template: dict[str, Any], code_dirs: dict[str, Path], built: bool
 ) -> dict[str, tuple[str, str]]:
     """Zip and upload each function's and layer's code; returns logical id -> (bucket, key)."""
     s3 = emulator.client("s3")
     s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
     locations = {}
-    for logical_id, code_dir in _code_dirs(template, template_dir).items():
+    for logical_id, code_dir in code_dirs.items():
         is_layer = template["Resources"][logical_id]["Type"] == "AWS::Serverless::LayerVersion"
         # `sam build` already laid a layer out under python/; the source tree has it bare.
         package = _zip_directory(code_dir, prefix="python/" if is_layer and not built else "")
@@ -131,10 +131,11 @@ def deploy(
     template_path = template_path or (BUILD_DIR / "template.yaml" if built else TEMPLATE_PATH)
     template = load_template(template_path)
     values = parameter_values(template, parameters)
+    code_dirs = _code_dirs(template, template_path.parent)
     cfn_template = translate(
         template,
         values,
-        code_locations=_package_code(emulator, template, template_path.parent, built),
+        code_locations=_package_code(emulator, template, code_dirs, built),
         stack_name=stack_name,
         region=emulator.region,
     )
@@ -172,7 +173,7 @@ def deploy(
         mappings_enabled=mappings_enabled,
         code_dirs={
             logical_id: str(code_dir)
-            for logical_id, code_dir in _code_dirs(template, template_path.parent).items()
+            for logical_id, code_dir in code_dirs.items()
             if template["Resources"][logical_id]["Type"] == "AWS::Serverless::Function"
         },
     )

@@ -38,16 +38,8 @@ def imports_of(path: Path) -> list[tuple[str, list[str]]]:
 
 def imported_names(path: Path) -> set[str]:
     """Every module (and name in a module) a file imports."""
-    return {f"{module}.{name}" for module, names in imports_of(path) for name in names} | imported_from_any(path)
-
-
-def imported_from_any(path: Path) -> set[str]:
-    return {module for module, _ in imports_of(path)}
-
-
-def imported_from(path: Path) -> set[str]:
-    """The automation_local modules a file's imports name as X."""
-    return {name for name in imported_from_any(path) if name == PACKAGE or name.startswith(f"{PACKAGE}.")}
+    imports = imports_of(path)
+    return {module for module, _ in imports} | {f"{module}.{name}" for module, names in imports for name in names}
 
 
 def imported_modules(path: Path) -> set[str]:

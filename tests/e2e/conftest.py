@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from automation_local.demo.tracker import OrderTracker, TrackedOrder
+from automation_local.demo.tracker import TrackedOrder
+from automation_local.demo_load import queue_depths, tracker_of
 from automation_local.runtime import LocalRuntime
 from automation_shared.order_records import FINAL_STATES
 from automation_shared.signing import signed_headers
@@ -36,18 +37,8 @@ def http(runtime: LocalRuntime, method: str, path: str, document: Any = None) ->
         return refused.code, json.loads(refused.read() or b"null")
 
 
-def tracker(runtime: LocalRuntime) -> OrderTracker:
-    assert runtime.stack is not None
-    return OrderTracker(
-        runtime.emulator.client("dynamodb"),
-        runtime.emulator.client("sqs"),
-        runtime.stack.outputs["OrdersTableName"],
-        [runtime.queue_url("OrderDeadLetterQueueUrl"), runtime.queue_url("ResultDeadLetterQueueUrl")],
-    )
-
-
 def wait_until_final(runtime: LocalRuntime, order_ids: list[str], timeout: float = 90) -> dict[str, TrackedOrder]:
-    orders = tracker(runtime)
+    orders = tracker_of(runtime)
     deadline = time.monotonic() + timeout
     while True:
         states = orders.states(order_ids)
@@ -64,13 +55,6 @@ def wait_for(condition: Callable[[], bool], timeout: float = 90, what: str = "co
         time.sleep(0.5)
 
 
-def queue_depth(runtime: LocalRuntime, output: str) -> int:
-    attributes = runtime.emulator.client("sqs").get_queue_attributes(
-        QueueUrl=runtime.queue_url(output),
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    return sum(int(v) for v in attributes.values())
+def queue_depth(runtime: LocalRuntime, queue: str) -> int:
+    """Messages in one queue (`order`, `order-dlq`, ...), as the demo load counts them."""
+    return queue_depths(runtime)[queue]

@@ -13,10 +13,11 @@ import pytest
 from automation_local.cli import main
 from automation_local.demo.orders import WEB_TASK_TYPES, task_parameters
 from automation_local.demo.side_effects import archived_results
+from automation_local.demo_load import tracker_of
 from automation_local.runtime import LocalRuntime
 from automation_shared.contracts import TaskType
 
-from .conftest import http, queue_depth, tracker, wait_for, wait_until_final
+from .conftest import http, queue_depth, wait_for, wait_until_final
 
 pytestmark = pytest.mark.slow
 
@@ -83,15 +84,13 @@ def test_an_unknown_task_type_written_to_the_queue_is_filtered_out_and_counted(r
     before = worker_mapping.stats.as_dict()
     # GIVEN a message of a task type the mapping's filter does not admit, sent past the webhook
     stray = {**order(TaskType.TEXT_PROCESSING), "taskType": "fax-sending"}
-    runtime.emulator.client("sqs").send_message(
-        QueueUrl=runtime.queue_url("OrderQueueUrl"), MessageBody=json.dumps(stray)
-    )
+    runtime.emulator.client("sqs").send_message(QueueUrl=runtime.outputs.order_queue_url, MessageBody=json.dumps(stray))
     # THEN the mapping deletes it without invoking the worker and counts it
     wait_for(lambda: worker_mapping.stats.as_dict()["filtered_out"] == before["filtered_out"] + 1, what="filtered")
     after = worker_mapping.stats.as_dict()
     assert after["invocations"] == before["invocations"]
-    assert queue_depth(runtime, "OrderQueueUrl") == 0
-    assert queue_depth(runtime, "OrderDeadLetterQueueUrl") == 0
+    assert queue_depth(runtime, "order") == 0
+    assert queue_depth(runtime, "order-dlq") == 0
 
 
 def test_a_poison_record_fails_alone_reaches_the_dlq_after_max_receives_and_redrive_brings_it_back(
@@ -104,7 +103,7 @@ def test_a_poison_record_fails_alone_reaches_the_dlq_after_max_receives_and_redr
     valid = [order(TaskType.TEXT_PROCESSING) for _ in range(3)]
     poison = {**order(TaskType.TEXT_PROCESSING), "payload": "not an object"}
     runtime.emulator.client("sqs").send_message_batch(
-        QueueUrl=runtime.queue_url("OrderQueueUrl"),
+        QueueUrl=runtime.outputs.order_queue_url,
         Entries=[{"Id": str(i), "MessageBody": json.dumps(d)} for i, d in enumerate([*valid, poison])],
     )
     # THEN the valid ones complete: only the poison record returns to the queue
@@ -112,9 +111,9 @@ def test_a_poison_record_fails_alone_reaches_the_dlq_after_max_receives_and_redr
     assert {s.status for s in states.values()} == {"archived"}
     # AND after maxReceiveCount (3) receives, each reported as failed, it is in the DLQ
     max_receives = int(runtime.stack.parameters["OrderQueueMaxReceiveCount"])
-    wait_for(lambda: queue_depth(runtime, "OrderDeadLetterQueueUrl") == 1, what="dead-lettered")
+    wait_for(lambda: queue_depth(runtime, "order-dlq") == 1, what="dead-lettered")
     assert worker_mapping.stats.as_dict()["reported_failures"] - before["reported_failures"] == max_receives
-    assert tracker(runtime).states([poison["orderId"]])[poison["orderId"]].status == "dead-lettered"
+    assert tracker_of(runtime).states([poison["orderId"]])[poison["orderId"]].status == "dead-lettered"
 
     # WHEN an operator redrives the order DLQ with the command, against the emulator's endpoint
     for name, value in runtime.emulator.client_environment().items():
@@ -123,7 +122,7 @@ def test_a_poison_record_fails_alone_reaches_the_dlq_after_max_receives_and_redr
     report = json.loads(capsys.readouterr().out.splitlines()[-1])
     # THEN the emulator's missing StartMessageMoveTask is said, and the message moved by hand
     assert report["method"] == "receive-send-delete" and report["moved"] == 1
-    assert queue_depth(runtime, "OrderDeadLetterQueueUrl") == 0
+    assert queue_depth(runtime, "order-dlq") == 0
     # AND the worker receives it again from its source queue
     failures = worker_mapping.stats.as_dict()["reported_failures"]
     wait_for(lambda: worker_mapping.stats.as_dict()["reported_failures"] > failures, timeout=20, what="redelivered")

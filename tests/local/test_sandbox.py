@@ -109,3 +109,16 @@ def test_an_init_longer_than_10_s_goes_on_within_the_invocation_timeout(tmp_path
     finally:
         sandbox.stop()
     assert invocation.error is None and invocation.response == "ready"
+
+
+def test_a_handler_the_module_lacks_is_an_init_error(tmp_path: Path) -> None:
+    # GIVEN a function whose Handler names a function its module does not define
+    sandbox = _function(tmp_path, "def lambda_handler(event, context):\n    return 1\n", handler="app.missing")
+    # WHEN it is invoked
+    try:
+        invocation = sandbox.invoke({})
+    finally:
+        sandbox.stop()
+    # THEN the invocation fails at init, naming the handler (Lambda's Runtime.HandlerNotFound)
+    assert invocation.response is None
+    assert invocation.error is not None and invocation.error.startswith("Init error: AttributeError: Handler 'missing'")

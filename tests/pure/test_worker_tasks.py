@@ -1,7 +1,7 @@
 """The worker's pure parts on events/worker-*.json: the record body as an OrderMessage, the
 task type's processor, and the outcome as the ResultMessage feedback receives.
 
-url-monitoring reaches a site: here an http.server on 127.0.0.1 in a thread, let through
+url-monitoring reaches a site: here the target-site stand-in on 127.0.0.1, let through
 by OUTBOUND_ALLOWED_NETWORKS as the local stacks let their stand-ins through.
 """
 
@@ -10,10 +10,8 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ from worker_tasks.registry import PROCESSOR_MODULES, processor_for
 from worker_tasks.results import build_result, estimated_cost
 
 from automation_local.lambda_.esm.filtering import matches_filter_criteria
+from automation_local.outside.standins import Reply, TargetSite
 from automation_shared import batch_invocation
 from automation_shared.contracts import (
     FollowUpAction,
@@ -149,30 +148,11 @@ def test_a_bad_record_is_refused_naming_what_is_wrong(event_name: str, refused_f
 PAGES = {"/health": (200, b"ok"), "/down": (503, b"maintenance"), "/busy": (429, b"slow down")}
 
 
-class _Site(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        status, body = PAGES.get(self.path, (404, b"not found"))
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    thread = threading.Thread(target=server.serve_forever, name="pure-site", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    """The project's own target-site stand-in (a loopback HTTP server in a thread)."""
+    with TargetSite({path: Reply(status, body, "text/plain") for path, (status, body) in PAGES.items()}) as running:
+        yield running.base_url
 
 
 def test_the_url_monitoring_events_loopback_url_is_refused_without_an_allow_list(
