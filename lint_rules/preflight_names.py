@@ -496,17 +496,23 @@ class NamesFitAwsLimitsForEveryAllowedValue(CloudFormationLintRule):
         domains = Domains(cfn.template.get("Parameters", {}))
         for resource_type, properties in names["properties"].items():
             for logical_id, resource in cfn.get_resources([resource_type]).items():
-                for property_path, kind_name in properties.items():
-                    kind = names["kinds"][kind_name]
-                    for where, value in name_properties(resource, property_path):
-                        path = ["Resources", logical_id, "Properties", *where]
-                        fifo = bool(
-                            resource.get("Properties", {}).get("FifoQueue" if "SQS" in resource_type else "FifoTopic")
-                        )
-                        for message in self._check(value, kind, domains, fifo):
-                            matches.append(
-                                RuleMatch(path, f"{kind_name} name of {logical_id} {message} ({kind['source']})")
-                            )
+                reported: set[tuple[str, ...]] = set()
+                # Each scenario of the conditions the resource uses: a name and its FIFO flag
+                # are judged together (a `.fifo` name only where FifoQueue is set).
+                for variant in cfn.get_object_without_conditions(resource.get("Properties", {})):
+                    scenario = {"Properties": variant["Object"]}
+                    fifo = bool(variant["Object"].get("FifoQueue" if "SQS" in resource_type else "FifoTopic"))
+                    for property_path, kind_name in properties.items():
+                        kind = names["kinds"][kind_name]
+                        for where, value in name_properties(scenario, property_path):
+                            path = ["Resources", logical_id, "Properties", *where]
+                            for message in self._check(value, kind, domains, fifo):
+                                if (*map(str, path), message) in reported:
+                                    continue
+                                reported.add((*map(str, path), message))
+                                matches.append(
+                                    RuleMatch(path, f"{kind_name} name of {logical_id} {message} ({kind['source']})")
+                                )
         return matches
 
     @staticmethod
