@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.conditions import resolved
 from automation_local.cloudformation.project import REPO_ROOT
 from automation_local.cloudformation.stack import DeployedStack, deploy
 from automation_local.cloudformation.template import load_template, translate
@@ -30,6 +31,22 @@ def sam_template() -> dict[str, Any]:
 def cfn_template(sam_template: dict[str, Any]) -> dict[str, Any]:
     """template.yaml as CloudFormation receives it (default parameters)."""
     return translate(sam_template)
+
+
+QUEUE_TYPES = ("standard", "fifo")
+
+
+@pytest.fixture(scope="session", params=QUEUE_TYPES)
+def queue_type(request: pytest.FixtureRequest) -> str:
+    """Each deployment mode of the template (its QueueType parameter)."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def deployed_template(cfn_template: dict[str, Any], queue_type: str) -> dict[str, Any]:
+    """The translated template as CloudFormation deploys it in `queue_type` mode (conditions
+    evaluated, NoValue left out)."""
+    return resolved(cfn_template, {"QueueType": queue_type})
 
 
 @pytest.fixture(scope="session")

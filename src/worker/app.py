@@ -38,13 +38,14 @@ from automation_shared.batched_sender import BatchedSender
 from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage, ResultStatus
 from automation_shared.handler_setup import botocore_tracer, order_records, sqs_record_processor
 from automation_shared.http_client import ExternalCallError
-from automation_shared.messages import result_message
+from automation_shared.messages import fifo_queues, result_message
 from automation_shared.order_records import ClaimOutcome
 from automation_shared.task_budget import WORKER_MARGIN_SECONDS
 
 RESULT_QUEUE_URL = os.environ["RESULT_QUEUE_URL"]
 PAYLOAD_BUCKET_NAME = os.environ["PAYLOAD_BUCKET_NAME"]
 MAX_RECEIVE_COUNT = int(os.environ["ORDER_QUEUE_MAX_RECEIVE_COUNT"])
+FIFO_QUEUES = fifo_queues()
 MEMORY_MB = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
 DEFAULT_TASK_TIMEOUT_SECONDS = 60.0
 
@@ -198,7 +199,9 @@ async def _handle(record: SQSRecord, sender: BatchedSender) -> None:
     if outcome is None:
         return
     result = outcome.result
-    message = result_message(result, message_id=record.message_id, retry_count=order.retryCount or 0, body=outcome.body)
+    message = result_message(
+        result, message_id=record.message_id, retry_count=order.retryCount or 0, body=outcome.body, fifo=FIFO_QUEUES
+    )
     if not await sender.send(message):
         raise ResultNotSentError(order.orderId)
     metrics.add_metric(name=f"Tasks{result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1)

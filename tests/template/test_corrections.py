@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import pytest
 
+from automation_local.cloudformation.conditions import resolved
 from automation_local.cloudformation.project import SOURCE_DIR
+from automation_shared.contracts import OrderMessage, ResultMessage
+from automation_shared.messages import order_message, result_message
 from tests.template.cfn import (
     actions_on,
     as_list,
@@ -32,8 +36,9 @@ QUEUE_PARAMETERS = {
 
 # 1 ------------------------------------------------------------------------------------
 def test_standard_queues_carry_no_deduplication_settings(cfn_template: dict[str, Any]) -> None:
-    # GIVEN every queue of the stack
-    for name, queue in resources_of_type(cfn_template, "AWS::SQS::Queue").items():
+    # GIVEN every queue of the stack deployed with QueueType=standard
+    standard = resolved(cfn_template, {"QueueType": "standard"})
+    for name, queue in resources_of_type(standard, "AWS::SQS::Queue").items():
         properties = queue["Properties"]
         # THEN it is a standard queue without the FIFO-only deduplication settings
         assert not properties.get("FifoQueue"), name
@@ -46,9 +51,38 @@ def test_no_function_sends_a_deduplication_id_to_a_standard_queue() -> None:
     # AWS rejects MessageDeduplicationId on standard queues; deduplication is the consumers' job.
     parameter = re.compile(r"""["']MessageDeduplicationId["']|MessageDeduplicationId\s*=""")
     # WHEN it is searched for a MessageDeduplicationId parameter
-    offenders = [p for p in SOURCE_DIR.rglob("*.py") if parameter.search(p.read_text())]
-    # THEN no file sets one
-    assert offenders == []
+    offenders = [p.relative_to(SOURCE_DIR) for p in SOURCE_DIR.rglob("*.py") if parameter.search(p.read_text())]
+    # THEN only the shared message builder sets one, and only for FIFO queues (test below)
+    assert [str(p) for p in offenders] == ["shared/automation_shared/messages.py"]
+
+
+def test_a_message_for_a_standard_queue_carries_no_fifo_field() -> None:
+    # GIVEN an order and its result, built for a standard queue (QUEUE_TYPE=standard)
+    order = OrderMessage.model_validate(
+        {
+            "orderId": str(uuid.uuid4()),
+            "taskType": "text-processing",
+            "userId": "user-1",
+            "payload": {},
+            "timestamp": "2026-12-01T00:00:00Z",
+        }
+    )
+    result = ResultMessage.model_validate(
+        {
+            "orderId": order.orderId,
+            "taskType": "text-processing",
+            "status": "success",
+            "result": {"summary": "ok"},
+            "processingTime": 1.0,
+            "timestamp": "2026-12-01T00:00:00Z",
+            "userId": "user-1",
+        }
+    )
+    # WHEN their SendMessageBatch entries are built
+    entries = [order_message(order).batch_entry("0"), result_message(result, message_id="m").batch_entry("1")]
+    # THEN neither names a group or a deduplication id
+    for entry in entries:
+        assert "MessageDeduplicationId" not in entry and "MessageGroupId" not in entry
 
 
 def test_deduplication_table_exists_with_ttl_and_recovery(cfn_template: dict[str, Any]) -> None:

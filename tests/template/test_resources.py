@@ -16,9 +16,16 @@ ENVIRONMENT_PREFIX = "${ProjectName}-${Environment}"
 
 
 def _sub_text(value: Any) -> str:
+    """A Sub's text, its own variables substituted where they are plain strings."""
     assert isinstance(value, dict) and "Fn::Sub" in value, value
     text = value["Fn::Sub"]
-    return text if isinstance(text, str) else text[0]
+    if isinstance(text, str):
+        return text
+    template, variables = text
+    for name, variable in variables.items():
+        if isinstance(variable, str):
+            template = template.replace(f"${{{name}}}", variable)
+    return template
 
 
 def test_parameters_include_environment_and_project(cfn_template: dict[str, Any]) -> None:
@@ -78,26 +85,31 @@ def test_source_queues_keep_the_original_settings(
     "dead_letter, source", [("OrderDeadLetterQueue", "order-queue"), ("ResultDeadLetterQueue", "result-queue")]
 )
 def test_dead_letter_queues_accept_redrive_only_from_their_source(
-    cfn_template: dict[str, Any], dead_letter: str, source: str
+    deployed_template: dict[str, Any], queue_type: str, dead_letter: str, source: str
 ) -> None:
-    # GIVEN a DLQ of the template and its source queue
-    allow = cfn_template["Resources"][dead_letter]["Properties"]["RedriveAllowPolicy"]
-    # THEN it accepts redrives from that one source queue only
+    # GIVEN a DLQ of the template and its source queue, in each queue type
+    resources = deployed_template["Resources"]
+    allow = resources[dead_letter]["Properties"]["RedriveAllowPolicy"]
+    # THEN it accepts redrives from that one source queue only, by the name that queue has
     assert allow["redrivePermission"] == "byQueue"
     [source_arn] = allow["sourceQueueArnList"]
-    assert _sub_text(source_arn).endswith(f":{ENVIRONMENT_PREFIX}-{source}")
+    suffix = ".fifo" if queue_type == "fifo" else ""
+    assert _sub_text(source_arn).endswith(f":{ENVIRONMENT_PREFIX}-{source}{suffix}")
 
 
-def test_every_queue_is_named_per_environment_and_reuses_data_keys(cfn_template: dict[str, Any]) -> None:
-    # GIVEN every queue of the template
-    # THEN its name starts with the project and environment, and its data key reuse period
-    # is the parameter's
-    for name, queue in resources_of_type(cfn_template, "AWS::SQS::Queue").items():
+def test_every_queue_is_named_per_environment_and_reuses_data_keys(
+    deployed_template: dict[str, Any], queue_type: str
+) -> None:
+    # GIVEN every queue of the template, in each queue type
+    # THEN its name starts with the project and environment (and ends in .fifo for FIFO),
+    # and its data key reuse period is the parameter's
+    for name, queue in resources_of_type(deployed_template, "AWS::SQS::Queue").items():
         properties = queue["Properties"]
         assert _sub_text(properties["QueueName"]).startswith(ENVIRONMENT_PREFIX + "-"), name
+        assert _sub_text(properties["QueueName"]).endswith(".fifo") == (queue_type == "fifo"), name
         assert ref_target(properties["KmsDataKeyReusePeriodSeconds"]) == "KmsDataKeyReusePeriodSeconds"
     # AND that parameter defaults to more than five minutes
-    assert int(cfn_template["Parameters"]["KmsDataKeyReusePeriodSeconds"]["Default"]) > 300
+    assert int(deployed_template["Parameters"]["KmsDataKeyReusePeriodSeconds"]["Default"]) > 300
 
 
 def test_queue_policy_refuses_non_tls_access_to_every_queue(cfn_template: dict[str, Any]) -> None:

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from tools.snapshot import SNAPSHOT_PATH, rendered
+from tools.snapshot import FIFO_SNAPSHOT_PATH, SNAPSHOT_PATH, rendered, rendered_fifo
 
 pytestmark = pytest.mark.fast
 
 
-def test_translated_template_matches_the_snapshot() -> None:
-    # GIVEN the checked-in snapshot of the translated template
-    expected = SNAPSHOT_PATH.read_text()
+@pytest.mark.parametrize(
+    "snapshot, render", [(SNAPSHOT_PATH, rendered), (FIFO_SNAPSHOT_PATH, rendered_fifo)], ids=["standard", "fifo"]
+)
+def test_translated_template_matches_the_snapshot(snapshot: Path, render: Callable[[], str]) -> None:
+    # GIVEN the checked-in snapshot of the translated template (as received; as deployed in FIFO mode)
+    expected = snapshot.read_text()
     # WHEN the template is translated now
-    actual = rendered()
+    actual = render()
     diff = "".join(
         difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), "snapshot", "template.yaml", n=2)
     )

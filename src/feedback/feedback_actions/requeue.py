@@ -9,7 +9,7 @@ reaches `maxRetries` (default 3) the result is escalated instead. A `cancelled` 
 from __future__ import annotations
 
 from automation_shared.contracts import OrderMessage, ResultMessage, ResultStatus
-from automation_shared.messages import OutgoingMessage, order_message
+from automation_shared.messages import OutgoingMessage, fifo_queues, order_message
 
 MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds
 DEFAULT_BACKOFF = 2.0
@@ -38,4 +38,7 @@ def delay_seconds(failed_attempt: OrderMessage, base_seconds: float) -> int:
 def requeue_message(
     failed_attempt: OrderMessage, retry: OrderMessage, base_seconds: float, message_id: str
 ) -> OutgoingMessage:
-    return order_message(retry, message_id=message_id, delay_seconds=delay_seconds(failed_attempt, base_seconds))
+    # FIFO (not yet order-keeping: the retry joins the end of its user's group; issue 13)
+    return order_message(
+        retry, message_id=message_id, delay_seconds=delay_seconds(failed_attempt, base_seconds), fifo=fifo_queues()
+    )

@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from automation_shared.contracts import OrderMessage
-from automation_shared.messages import order_message
+from automation_shared.messages import fifo_queues, order_message
 from automation_shared.order_records import OrderRecords, dedup_key, order_id_for, record_key
 from automation_shared.sqs_batches import send_batches
 
@@ -99,7 +99,7 @@ def accept(
         if key in sent_before
     }
     new = [orders[index] for key, index in first_of_key.items() if key not in sent_before]
-    failed = send_batches(sqs, queue_url, [order_message(order) for order in new])
+    failed = send_batches(sqs, queue_url, [order_message(order, fifo=fifo_queues()) for order in new])
     sent = [order for order in new if order.orderId not in failed]
     # The records are written side by side (each its own conditional PutItem: BatchWriteItem
     # has no conditions), so a request of ten waits for one write, not ten.

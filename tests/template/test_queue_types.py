@@ -1,0 +1,117 @@
+"""The two deployment modes of the template (QueueType): FIFO changes the queues and the
+mappings' batching windows, and nothing else; standard stays as it was."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from automation_local.cloudformation.conditions import resolved
+from tests.template.cfn import resources_of_type
+
+pytestmark = pytest.mark.fast
+
+SOURCE_QUEUES = ("OrderQueue", "ResultQueue")
+DEAD_LETTER_QUEUES = ("OrderDeadLetterQueue", "ResultDeadLetterQueue")
+MAPPINGS = ("WorkerOrderQueueMapping", "FeedbackResultQueueMapping")
+# What FIFO may change, by resource: the queues' FIFO properties and names (the DLQs' and
+# their redrive allow-lists'), the mappings' batching window, and the functions' QUEUE_TYPE.
+FIFO_PROPERTIES = {"QueueName", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}
+
+
+def _differences(left: Any, right: Any, path: str = "") -> list[str]:
+    if isinstance(left, dict) and isinstance(right, dict):
+        return [
+            found
+            for key in sorted(set(left) | set(right))
+            for found in _differences(left.get(key, "<absent>"), right.get(key, "<absent>"), f"{path}.{key}")
+        ]
+    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+        return [
+            found
+            for i, (a, b) in enumerate(zip(left, right, strict=True))
+            for found in _differences(a, b, f"{path}[{i}]")
+        ]
+    return [] if left == right else [path]
+
+
+@pytest.fixture(scope="module")
+def modes(cfn_template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {mode: resolved(cfn_template, {"QueueType": mode}) for mode in ("standard", "fifo")}
+
+
+def test_the_default_queue_type_is_standard(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the QueueType parameter
+    parameter = cfn_template["Parameters"]["QueueType"]
+    # THEN standard is the default, and fifo the other choice
+    assert parameter["Default"] == "standard"
+    assert parameter["AllowedValues"] == ["standard", "fifo"]
+
+
+def test_fifo_makes_all_four_queues_fifo_with_high_throughput_and_no_content_deduplication(
+    modes: dict[str, dict[str, Any]],
+) -> None:
+    # GIVEN the template deployed with QueueType=fifo
+    queues = modes["fifo"]["Resources"]
+    # THEN every queue is FIFO, the DLQs included
+    for name in SOURCE_QUEUES + DEAD_LETTER_QUEUES:
+        assert queues[name]["Properties"]["FifoQueue"] is True, name
+    # AND the source queues deduplicate by the sender's id within a group, at per-group throughput
+    for name in SOURCE_QUEUES:
+        properties = queues[name]["Properties"]
+        assert properties["ContentBasedDeduplication"] is False, name
+        assert properties["DeduplicationScope"] == "messageGroup", name
+        assert properties["FifoThroughputLimit"] == "perMessageGroupId", name
+
+
+def test_fifo_mappings_take_no_batching_window_and_at_most_ten_records(
+    cfn_template: dict[str, Any], modes: dict[str, dict[str, Any]]
+) -> None:
+    # GIVEN the two mappings in each mode
+    for mode, template in modes.items():
+        for name in MAPPINGS:
+            properties = template["Resources"][name]["Properties"]
+            # THEN a FIFO mapping has no batching window (Lambda refuses one) and a standard one keeps it
+            assert ("MaximumBatchingWindowInSeconds" in properties) == (mode == "standard"), (mode, name)
+    # AND a FIFO deployment cannot ask for more than 10 records a batch: the order batch
+    # never can, the result batch (20 by default, for standard queues) by the template's rule
+    assert int(cfn_template["Parameters"]["OrderBatchSize"]["MaxValue"]) <= 10
+    rule = cfn_template["Rules"]["FifoBatchesHoldTenAtMost"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "QueueType"}, "fifo"]}
+    [assertion] = rule["Assertions"]
+    allowed, reference = assertion["Assert"]["Fn::Contains"]
+    assert reference == {"Ref": "ResultBatchSize"} and allowed == [str(n) for n in range(1, 11)]
+
+
+def test_fifo_changes_nothing_but_the_queues_and_the_batching_windows(modes: dict[str, dict[str, Any]]) -> None:
+    # GIVEN the template deployed in each mode
+    standard, fifo = modes["standard"]["Resources"], modes["fifo"]["Resources"]
+    # WHEN the two are compared resource by resource
+    changed = {
+        path
+        for logical_id in set(standard) | set(fifo)
+        for path in _differences(standard.get(logical_id), fifo.get(logical_id), logical_id)
+    }
+    # THEN the only differences are FIFO's queue properties, the names that follow from
+    # them and the mappings' batching windows (KMS, alarms, dashboard, SSM, roles unchanged)
+    unexpected = {
+        path
+        for path in changed
+        if not (
+            (path.split(".")[0] in SOURCE_QUEUES + DEAD_LETTER_QUEUES and path.split(".")[2] in FIFO_PROPERTIES)
+            or (path.split(".")[0] in DEAD_LETTER_QUEUES and ".RedriveAllowPolicy.sourceQueueArnList" in path)
+            or (path.split(".")[0] in MAPPINGS and path.endswith(".MaximumBatchingWindowInSeconds"))
+            or (".Environment.Variables.QUEUE_TYPE" in path)
+        )
+    }
+    assert unexpected == set()
+    assert changed  # the modes do differ
+
+
+def test_standard_mode_deploys_no_fifo_property(modes: dict[str, dict[str, Any]]) -> None:
+    # GIVEN the template deployed with QueueType=standard
+    queues = resources_of_type(modes["standard"], "AWS::SQS::Queue")
+    # THEN no queue carries a FIFO-only property
+    for name, queue in queues.items():
+        assert not FIFO_PROPERTIES - {"QueueName"} & set(queue["Properties"]), name
