@@ -33,7 +33,7 @@ from automation_local.demo.plan import Fate, PlannedOrder, plan
 from automation_local.demo.tracker import OrderTracker, TrackedOrder
 from automation_local.runtime import LocalRuntime
 from automation_shared.contracts import OrderMessage
-from automation_shared.messages import order_message
+from automation_shared.messages import fifo_id, order_message
 from automation_shared.order_records import FINAL_STATES, OrderRecords, OrderState
 from automation_shared.signing import signed_headers
 from automation_shared.sqs_batches import MAX_ENTRIES as SQS_MAX_ENTRIES
@@ -111,12 +111,20 @@ def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> dict[str,
 
 
 def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> dict[str, str]:
+    """Bodies another producer sends straight to the order queue (on FIFO queues in their
+    user's group, named by the planned order: the bodies need not be valid orders)."""
     sqs = runtime.emulator.client("sqs")
+    fifo = runtime.parameters.get("QueueType") == "fifo"
     for chunk in batched(orders, SQS_MAX_ENTRIES, strict=False):
-        sqs.send_message_batch(
-            QueueUrl=runtime.outputs.order_queue_url,
-            Entries=[{"Id": str(i), "MessageBody": json.dumps(o.document)} for i, o in enumerate(chunk)],
-        )
+        entries: list[dict[str, Any]] = [
+            {"Id": str(i), "MessageBody": json.dumps(o.document)} for i, o in enumerate(chunk)
+        ]
+        if fifo:
+            for entry, order in zip(entries, chunk, strict=True):
+                user = order.document.get("userId") if isinstance(order.document, dict) else None
+                entry["MessageGroupId"] = fifo_id(str(user or order.order_id))
+                entry["MessageDeduplicationId"] = order.order_id
+        sqs.send_message_batch(QueueUrl=runtime.outputs.order_queue_url, Entries=entries)
     return {o.order_id: "accepted" for o in orders}
 
 
@@ -128,7 +136,9 @@ def _preload(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
     for order in accepted:
         records.record_accepted(order)
     refused = send_batches(
-        runtime.emulator.client("sqs"), runtime.outputs.order_queue_url, [order_message(o) for o in accepted]
+        runtime.emulator.client("sqs"),
+        runtime.outputs.order_queue_url,
+        [order_message(o, fifo=runtime.parameters.get("QueueType") == "fifo") for o in accepted],
     )
     if refused:
         raise RuntimeError(f"the order queue refused {len(refused)} preloaded orders")
