@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_BIN := $(abspath $(SAM))
 export CHECKOV_BIN := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
-.PHONY: run soak backlog test test-fast lint typecheck build validate schemas events snapshot venv clean
+.PHONY: run run-fifo soak backlog test test-fast lint typecheck build validate schemas events snapshot venv clean
 
 venv: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -38,6 +38,11 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 ## run: the backbone on this machine (embedded emulator), from template.yaml, with a demo load
 run: venv
 	$(BIN)/automation-local
+
+## run-fifo: the same on FIFO queues (QueueType=fifo): 500 orders of 20 users, a fifth made to
+## fail; the summary's out_of_user_order counts orders that ended before an earlier one of their user (0)
+run-fifo: venv
+	$(BIN)/automation-local --parameter QueueType=fifo --orders 500 --users 20
 
 ## soak: 10,000 orders through the local runtime, a fifth made to fail; ends with its JSON summary
 soak: venv

@@ -32,6 +32,7 @@ from automation_local.cloudformation.stack import DeployedStack, deploy
 from automation_local.cloudformation.template import function_names, load_template
 from automation_local.cost import command as cost_command
 from automation_local.cost import report as cost_report
+from automation_local.demo.plan import DEFAULT_USERS
 from automation_local.demo_load import Summary, run_demo_load
 from automation_local.invoke import invoke_event_file
 from automation_local.ops.redrive import redrive, set_back_redriven
@@ -109,7 +110,7 @@ def _completed_twice(summary: Summary) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     state = RunState(Path(args.state_dir)) if args.state_dir else None
-    demo = DemoArguments(args.orders, args.fail_rate, args.seed)
+    demo = DemoArguments(args.orders, args.fail_rate, args.seed, args.users)
     if state is not None:
         demo, resumed = state.demo_arguments(demo)
         if resumed:
@@ -140,18 +141,22 @@ def _run(args: argparse.Namespace) -> int:
             orders=demo.orders,
             fail_rate=demo.fail_rate,
             seed=demo.seed,
+            users=demo.users,
             timeout=args.timeout,
             preload=args.preload,
             progress=show,
         )
         finish()
+        fifo = runtime.parameters.get("QueueType") == "fifo"
     _print_summary(summary)
     if args.json:
         print(summary.as_json())
     # Under injected faults an order may end elsewhere than planned (a record that kept
     # failing goes to its DLQ, as it should); lost or twice-completed orders always fail.
     expected_ends = summary.unexpected == 0 or faults is not None
-    return 0 if summary.lost == 0 and _completed_twice(summary) == 0 and expected_ends else 1
+    # FIFO queues keep each user's order (standard ones do not: a retry joins the queue's end).
+    in_user_order = summary.out_of_user_order == 0 or not fifo
+    return 0 if summary.lost == 0 and _completed_twice(summary) == 0 and expected_ends and in_user_order else 1
 
 
 def _invoke(args: argparse.Namespace) -> int:
@@ -230,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--orders", type=int, default=30, help="orders to send (default 30)")
     load.add_argument("--fail-rate", type=float, default=0.2, help="share of orders made to fail (default 0.2)")
     load.add_argument("--seed", type=int, default=7)
+    load.add_argument(
+        "--users", type=int, default=DEFAULT_USERS, help=f"users the orders are spread over (default {DEFAULT_USERS})"
+    )
     load.add_argument("--timeout", type=float, default=600, help="give up after this many seconds")
     load.add_argument("--json", action="store_true", help="end with the summary as one line of JSON")
     load.add_argument(

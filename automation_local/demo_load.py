@@ -1,7 +1,8 @@
 """The demo load: planned orders sent into a running local runtime and followed to their end.
 
 Orders with a webhook-valid document are POSTed to the local HTTP API in signed batches of
-10 (several clients at once, retrying what the webhook asks to retry); the planned
+10 (several clients at once, each user's orders all from one client, one batch after the
+other, so they reach the queue in plan order; retrying what the webhook asks to retry); the planned
 dead-letter ones are written straight into the order queue. With `preload`, every order
 is in the order queue before the pollers start instead: the backlog that builds up while
 the consumers are paused (`ConsumersEnabled=false`) and then meets them all at once. The
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,8 +31,10 @@ from typing import Any
 
 from automation_local.cost import run as cost_run
 from automation_local.demo import side_effects
-from automation_local.demo.plan import Fate, PlannedOrder, plan
+from automation_local.demo.plan import DEFAULT_USERS, Fate, PlannedOrder, plan
 from automation_local.demo.tracker import OrderTracker, TrackedOrder
+from automation_local.demo.user_order import Rank, ended_out_of_user_order
+from automation_local.run_state import RunState
 from automation_local.runtime import LocalRuntime
 from automation_shared.contracts import OrderMessage
 from automation_shared.messages import fifo_id, order_message
@@ -68,6 +72,8 @@ class Summary:
     filtered_out: int = 0
     lost: int = 0  # submitted orders in no final state
     unexpected: int = 0  # final, but not where their plan said they would end
+    users: int = 0
+    out_of_user_order: int = 0  # ended before an earlier order of their user (FIFO mode: never)
     seconds: float = 0.0
     invocations: dict[str, int] = field(default_factory=dict)
     invocation_errors: dict[str, int] = field(default_factory=dict)
@@ -91,26 +97,42 @@ def _post(url: str, secret: str, documents: list[dict[str, Any]]) -> tuple[int, 
         return refused.code, json.loads(refused.read() or b"{}")
 
 
-def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Answered:
+    """A batch's outcome per order, and where each accepted order stands among the batch's
+    in the order the queue took them: (attempt, index in the batch). An attempt that got no
+    clear answer (5xx, no answer) may have sent any of the batch's orders, so every order
+    accepted from then on stands at that attempt with index 0: tied, order unknown."""
+
+    outcomes: dict[str, str]
+    places: dict[str, tuple[int, int]]
+
+
+def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> Answered:
     """Order id -> `accepted` or `rejected`; orders the webhook asks to retry are sent again."""
     outcome: dict[str, str] = {}
+    places: dict[str, tuple[int, int]] = {}
+    unclear_since: int | None = None
     pending = list(batch)
     for attempt in range(SUBMIT_ATTEMPTS):
         status, answer = _post(url, secret, [o.document for o in pending])
         if 400 <= status < 500 and status not in (409, 429):
-            return outcome | {o.order_id: "rejected" for o in pending}
+            return Answered(outcome | {o.order_id: "rejected" for o in pending}, places)
         statuses = {o["orderId"]: o["status"] for o in answer.get("orders", [])}
-        for order in pending:
-            if statuses.get(order.order_id) in ACCEPTED:
+        for index, order in enumerate(batch):
+            if order in pending and statuses.get(order.order_id) in ACCEPTED:
                 outcome[order.order_id] = "accepted"
+                places[order.order_id] = (attempt, index) if unclear_since is None else (unclear_since, 0)
+        if status >= 500 and unclear_since is None:
+            unclear_since = attempt
         pending = [o for o in pending if o.order_id not in outcome]
         if not pending:
-            return outcome
+            return Answered(outcome, places)
         time.sleep(min(MAX_BACKOFF_SECONDS, MIN_BACKOFF_SECONDS * 2**attempt))
-    return outcome | {o.order_id: "rejected" for o in pending}
+    return Answered(outcome | {o.order_id: "rejected" for o in pending}, places)
 
 
-def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> dict[str, str]:
+def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> Answered:
     """Bodies another producer sends straight to the order queue (on FIFO queues in their
     user's group, named by the planned order: the bodies need not be valid orders)."""
     sqs = runtime.emulator.client("sqs")
@@ -125,7 +147,7 @@ def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> dict[str, str]
                 entry["MessageGroupId"] = fifo_id(str(user or order.order_id))
                 entry["MessageDeduplicationId"] = order.order_id
         sqs.send_message_batch(QueueUrl=runtime.outputs.order_queue_url, Entries=entries)
-    return {o.order_id: "accepted" for o in orders}
+    return Answered({o.order_id: "accepted" for o in orders}, {o.order_id: (0, i) for i, o in enumerate(orders)})
 
 
 def _preload(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
@@ -187,7 +209,11 @@ def queue_depths(runtime: LocalRuntime) -> dict[str, int]:
 
 
 def _summarise(
-    orders: list[PlannedOrder], submitted: dict[str, str], states: dict[str, TrackedOrder], runtime: LocalRuntime
+    orders: list[PlannedOrder],
+    submitted: dict[str, str],
+    states: dict[str, TrackedOrder],
+    runtime: LocalRuntime,
+    ranks: dict[str, Rank],
 ) -> Summary:
     finals = {i: s for i, s in states.items() if s.status in FINAL_STATES}
     counts = Counter(s.status for s in finals.values())
@@ -205,6 +231,8 @@ def _summarise(
         dead_lettered=counts[OrderState.DEAD_LETTERED],
         filtered_out=sum(s["filtered_out"] for s in stats.values()),
         unexpected=sum(1 for o in orders if o.order_id in finals and not _as_planned(o, finals[o.order_id])),
+        users=len({o.user_id for o in orders}),
+        out_of_user_order=ended_out_of_user_order(orders, ranks, finals),
         invocations={k: s["invocations"] for k, s in stats.items()},
         invocation_errors={k: s["invocation_errors"] for k, s in stats.items()},
     )
@@ -236,6 +264,42 @@ def _duplicates(runtime: LocalRuntime, planned: list[PlannedOrder]) -> dict[str,
     )
 
 
+@dataclass
+class Submissions:
+    """What the run knows of its submissions, as the clients learn it: each order's outcome
+    (`accepted` or `rejected`), and each accepted order's rank in the order the queue took
+    them (see demo/user_order.py): (answer, attempt, index), equal for orders whose order is
+    unknown. Written by the clients, read by the run's loop."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)
+    ranks: dict[str, Rank] = field(default_factory=dict)
+    _answers: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, answered: Answered, state: RunState | None) -> None:
+        with self._lock:
+            if state:
+                state.record_submissions(answered.outcomes)
+            self.outcomes.update(answered.outcomes)
+            self._answers += 1
+            for order_id, (attempt, index) in answered.places.items():
+                self.ranks.setdefault(order_id, (self._answers, attempt, index))
+
+    def now(self) -> tuple[dict[str, str], dict[str, Rank]]:
+        """The outcomes and the ranks known now."""
+        with self._lock:
+            return dict(self.outcomes), dict(self.ranks)
+
+
+def _streams(orders: list[PlannedOrder], clients: int) -> list[list[PlannedOrder]]:
+    """The orders split among the clients, each user's all in one client's share, in plan order."""
+    streams: list[list[PlannedOrder]] = [[] for _ in range(clients)]
+    client_of: dict[str, int] = {}
+    for order in orders:
+        streams[client_of.setdefault(order.user_id, len(client_of) % clients)].append(order)
+    return [stream for stream in streams if stream]
+
+
 def _submit(
     runtime: LocalRuntime,
     planned: list[PlannedOrder],
@@ -243,33 +307,38 @@ def _submit(
     *,
     preload: bool,
     progress: Callable[[str], None] | None,
-) -> tuple[dict[str, str], list[Future[dict[str, str]]]]:
+) -> tuple[Submissions, list[Future[None]]]:
     """Sends what the run state does not show as answered (preloaded ones before the
-    pollers start), then starts the pollers: the outcomes known now, and futures of the
-    rest (each journaled when it ends)."""
+    pollers start), then starts the pollers: the submissions, filled in as the clients'
+    answers come (each journaled), and a future per client."""
     assert runtime.http_api is not None
     state = runtime.state
-    known = state.submissions() if state else {}
-
-    def record(outcomes: dict[str, str]) -> dict[str, str]:
-        if state:
-            state.record_submissions(outcomes)
-        return outcomes
-
+    submissions = Submissions(outcomes=state.submissions() if state else {})
+    known = set(submissions.outcomes)
     to_inject = [o for o in planned if not o.through_webhook and o.order_id not in known]
     if to_inject:
-        known.update(record(_inject(runtime, to_inject)))
+        submissions.add(_inject(runtime, to_inject), state)
     through_webhook = [o for o in planned if o.through_webhook and o.order_id not in known]
     if preload and through_webhook:
         _preload(runtime, through_webhook)
-        known.update(record({o.order_id: "accepted" for o in through_webhook}))
+        submissions.add(
+            Answered(
+                {o.order_id: "accepted" for o in through_webhook},
+                {o.order_id: (0, i) for i, o in enumerate(through_webhook)},
+            ),
+            state,
+        )
         through_webhook = []
         if progress:
             progress(f"preloaded {len(planned)} orders; pollers start")
     runtime.start_polling()
-    batches = [list(batch) for batch in batched(through_webhook, SUBMIT_BATCH_SIZE, strict=False)]
     url, secret = runtime.http_api.url, runtime.webhook_secret
-    return known, [clients.submit(lambda b: record(_submit_batch(url, secret, b)), batch) for batch in batches]
+
+    def submit_stream(stream: list[PlannedOrder]) -> None:
+        for batch in batched(stream, SUBMIT_BATCH_SIZE, strict=False):
+            submissions.add(_submit_batch(url, secret, list(batch)), state)
+
+    return submissions, [clients.submit(submit_stream, stream) for stream in _streams(through_webhook, SUBMIT_CLIENTS)]
 
 
 def run_demo_load(
@@ -281,25 +350,24 @@ def run_demo_load(
     timeout: float,
     preload: bool = False,
     progress: Callable[[str], None] | None = None,
+    users: int = DEFAULT_USERS,
 ) -> Summary:
     assert runtime.stack is not None
     started = time.monotonic()
     cost_mark = _cost_mark(runtime)
-    planned = plan(orders, fail_rate, seed, runtime.site.base_url)
+    planned = plan(orders, fail_rate, seed, runtime.site.base_url, users=users)
     tracker = tracker_of(runtime)
     with ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client") as clients:
-        submitted, futures = _submit(runtime, planned, clients, preload=preload, progress=progress)
+        submissions, futures = _submit(runtime, planned, clients, preload=preload, progress=progress)
         summary = Summary()
         finals: dict[str, TrackedOrder] = {}
         while True:
             done = [f.result() for f in futures if f.done()]
-            current = dict(submitted)
-            for outcome in done:
-                current.update(outcome)
+            current, ranks = submissions.now()
             open_ids = [i for i, v in current.items() if v == "accepted" and i not in finals]
             states = {**finals, **tracker.states(open_ids)}
             finals = {i: s for i, s in states.items() if s.status in FINAL_STATES}
-            summary = _summarise(planned, current, states, runtime)
+            summary = _summarise(planned, current, states, runtime, ranks)
             summary.seconds = round(time.monotonic() - started, 1)
             if progress:
                 progress(progress_line(summary.seconds, summary, queue_depths(runtime), runtime.mapping_functions()))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from automation_local.demo.plan import DEFAULT_USERS
 from automation_local.net.loopback_server import free_port
 
 
@@ -25,6 +26,7 @@ class DemoArguments:
     orders: int
     fail_rate: float
     seed: int
+    users: int = DEFAULT_USERS
 
 
 class RunState:

@@ -54,6 +54,10 @@ LOCAL_PARAMETERS = {
     "RequeueBaseDelaySeconds": "1",
     "OutboundAllowedNetworks": STAND_IN_NETWORKS,
 }
+# With QueueType=fifo, what a FIFO stack must set (the template's Rules refuse the
+# standard defaults): batches of 10 at most, and receives for an order's retries
+# (samconfig's fifo example sets the same).
+FIFO_PARAMETERS = {"ResultBatchSize": "10", "OrderQueueMaxReceiveCount": "8"}
 # Concurrent webhook invocations the local HTTP API may start.
 WEBHOOK_CONCURRENCY = 4
 
@@ -92,6 +96,8 @@ class LocalRuntime:
         declared = self.template.get("Parameters", {})
         # This machine's settings where the template has them (see LOCAL_PARAMETERS).
         local = {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
+        if (parameters or {}).get("QueueType") == "fifo":
+            local |= {name: value for name, value in FIFO_PARAMETERS.items() if name in declared}
         self.parameters = {**local, "Environment": environment, **(parameters or {})}
         self.emulator = emulator or Emulator()
         self._owns_emulator = emulator is None

@@ -6,6 +6,10 @@ The template tests judge each deployment mode (`QueueType=standard` or `fifo`) o
 it deploys, and the snapshots keep one resolved template per mode. Only the condition
 functions CloudFormation allows in `Conditions` are evaluated (Equals, Not, And, Or,
 Condition) over parameter references; anything else is left as it is.
+
+`broken_rules`: the template's `Rules` whose assertions the parameter values fail, as
+CloudFormation refuses a change set with them (with Fn::Contains too, the one rule
+function the template's assertions use besides those).
 """
 
 from __future__ import annotations
@@ -69,6 +73,9 @@ def _truth(expression: Any, values: dict[str, str], condition: Any) -> bool:
     if function == "Fn::Equals":
         left, right = (_value(item, values) for item in argument)
         return left == right
+    if function == "Fn::Contains":
+        allowed, item = argument
+        return _value(item, values) in {str(value) for value in allowed}
     raise ValueError(f"not a condition function: {function}")
 
 
@@ -76,3 +83,21 @@ def _value(item: Any, values: dict[str, str]) -> str:
     if isinstance(item, dict) and "Ref" in item:
         return str(values[item["Ref"]])
     return str(item)
+
+
+def broken_rules(cfn_template: dict[str, Any], parameters: dict[str, str] | None = None) -> list[str]:
+    """The description of each rule assertion these parameter values fail (none: CloudFormation
+    accepts them)."""
+    values = parameter_values(cfn_template, parameters)
+
+    def no_conditions(name: str) -> bool:
+        raise ValueError(f"a rule refers to the condition {name}: rules cannot")
+
+    broken = []
+    for name, rule in cfn_template.get("Rules", {}).items():
+        if "RuleCondition" in rule and not _truth(rule["RuleCondition"], values, no_conditions):
+            continue
+        for assertion in rule["Assertions"]:
+            if not _truth(assertion["Assert"], values, no_conditions):
+                broken.append(f"{name}: {assertion.get('AssertDescription', 'assertion failed')}")
+    return broken

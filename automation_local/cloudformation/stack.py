@@ -24,6 +24,7 @@ from typing import Any
 
 from automation_local.aws.emulator import Emulator
 from automation_local.aws.identity import ACCOUNT_ID
+from automation_local.cloudformation.conditions import broken_rules
 from automation_local.cloudformation.project import BUILD_DIR, TEMPLATE_PATH
 from automation_local.cloudformation.template import code_resources, load_template, parameter_values, translate
 
@@ -118,6 +119,10 @@ def _create_skipped_resources(
     return physical
 
 
+class RulesRefusedError(ValueError):
+    """The parameters break one of the template's Rules: CloudFormation refuses the stack."""
+
+
 def deploy(
     emulator: Emulator,
     *,
@@ -131,6 +136,8 @@ def deploy(
     template_path = template_path or (BUILD_DIR / "template.yaml" if built else TEMPLATE_PATH)
     template = load_template(template_path)
     values = parameter_values(template, parameters)
+    if broken := broken_rules(template, values):  # moto's CloudFormation does not evaluate Rules
+        raise RulesRefusedError("the template's Rules refuse these parameters: " + "; ".join(broken))
     code_dirs = _code_dirs(template, template_path.parent)
     cfn_template = translate(
         template,

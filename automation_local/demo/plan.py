@@ -49,6 +49,10 @@ class PlannedOrder:
     def through_webhook(self) -> bool:
         return self.fate is not Fate.DEAD_LETTERED
 
+    @property
+    def user_id(self) -> str:
+        return str(self.document["userId"])
+
 
 def _order_id(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -59,9 +63,12 @@ def _page(site_url: str, fate: Fate, order_id: str) -> str:
     return f"{site_url}/{folder}/{order_id}"
 
 
-def plan(count: int, fail_rate: float, seed: int, site_url: str) -> list[PlannedOrder]:
-    """`count` orders; round(count x fail_rate) of them fail, in turn retried, escalated and
-    dead-lettered. The same seed gives the same orders."""
+DEFAULT_USERS = 7
+
+
+def plan(count: int, fail_rate: float, seed: int, site_url: str, users: int = DEFAULT_USERS) -> list[PlannedOrder]:
+    """`count` orders of `users` users in turn; round(count x fail_rate) of them fail, in
+    turn retried, escalated and dead-lettered. The same seed gives the same orders."""
     rng = random.Random(seed)  # noqa: S311 - a repeatable demo, not a secret
     failing = set(rng.sample(range(count), round(count * fail_rate)))
     task_types, priorities = list(TaskType), list(Priority)
@@ -91,7 +98,7 @@ def plan(count: int, fail_rate: float, seed: int, site_url: str) -> list[Planned
             "taskType": task_type.value,
             # Priorities change every len(task_types) orders, so each type meets each priority.
             "priority": priorities[(index // len(task_types)) % len(priorities)].value,
-            "userId": f"user-{index % 7}",
+            "userId": f"user-{index % users}",
             "timestamp": DEMO_TIMESTAMP,
             "payload": payload if fate is not Fate.DEAD_LETTERED else "not an object",
         }

@@ -19,6 +19,7 @@ PEEK_VISIBILITY_SECONDS = 30
 class TrackedOrder:
     status: OrderState  # its status record's state, or DEAD_LETTERED when a DLQ holds the order
     retry_count: int = 0
+    updated_at: str = ""  # its record's last change (for a final record: when it ended), ISO 8601 UTC
 
 
 class OrderTracker:
@@ -39,7 +40,7 @@ class OrderTracker:
         if open_ids and self.dead_letter_depth() >= len(open_ids):
             for order_id in self.dead_lettered() & open_ids:
                 retry_count = states[order_id].retry_count if order_id in states else 0
-                states[order_id] = TrackedOrder(OrderState.DEAD_LETTERED, retry_count)
+                states[order_id] = TrackedOrder(OrderState.DEAD_LETTERED, retry_count)  # when: unknown
         return states
 
     def _status_records(self, order_ids: list[str]) -> dict[str, TrackedOrder]:
@@ -50,7 +51,7 @@ class OrderTracker:
                     "Keys": [{"id": {"S": f"order#{i}"}} for i in batch],
                     # The key, not `orderId`: an order written straight to the queue gets a
                     # status record from the worker's updates only.
-                    "ProjectionExpression": "id, #status, retryCount",
+                    "ProjectionExpression": "id, #status, retryCount, updatedAt",
                     "ExpressionAttributeNames": {"#status": "status"},
                 }
             }
@@ -58,7 +59,9 @@ class OrderTracker:
                 answer = self._dynamodb.batch_get_item(RequestItems=request)
                 for item in answer["Responses"].get(self._table, []):
                     states[item["id"]["S"].removeprefix("order#")] = TrackedOrder(
-                        OrderState(item["status"]["S"]), int(item.get("retryCount", {}).get("N", "0"))
+                        OrderState(item["status"]["S"]),
+                        int(item.get("retryCount", {}).get("N", "0")),
+                        item.get("updatedAt", {}).get("S", ""),
                     )
                 request = answer.get("UnprocessedKeys") or {}
         return states

@@ -16,6 +16,11 @@ message that holds the attempt (its redelivery, or a copy that took an abandoned
 over), so two copies of a result meet only if a result waits in the queue for longer than
 the worker's lease, or in SQS's rare duplicate deliveries: then the act is at least once,
 as it is for an invocation that dies after acting and before recording.
+
+On FIFO queues (QUEUE_TYPE=fifo) the records run one at a time in the batch's order
+(SqsFifoPartialProcessor; after a failed record the rest of its user's group in the batch
+waits for the next receive), each gathering its own requeue and archive object, so a
+user's results are acted on, and their orders end, in the order they were sent.
 """
 
 from __future__ import annotations
@@ -31,21 +36,30 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import async_process_partial_response
+from aws_lambda_powertools.utilities.batch import async_process_partial_response, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from feedback_actions import alerts, telegram
 from feedback_actions.archive import ArchiveWriter
-from feedback_actions.requeue import next_attempt, requeue_message
+from feedback_actions.requeue import requeue_message
+from pydantic import ValidationError
 
 from automation_shared import batch_invocation, dead_letters, result_payloads
 from automation_shared.contracts import FollowUpAction, OrderMessage, ResultMessage
-from automation_shared.handler_setup import botocore_tracer, order_records, sqs_record_processor
-from automation_shared.messages import RETRY_COUNT_ATTRIBUTE
+from automation_shared.handler_setup import (
+    botocore_tracer,
+    fifo_record_processor,
+    order_records,
+    sqs_record_processor,
+)
+from automation_shared.messages import RETRY_COUNT_ATTRIBUTE, fifo_queues
 from automation_shared.order_records import OrderState
 from automation_shared.perplexity_client import complete
+from automation_shared.retry_policy import next_attempt
 
 ORDER_QUEUE_URL = os.environ["ORDER_QUEUE_URL"]
+RESULT_QUEUE_URL = os.environ["RESULT_QUEUE_URL"]  # FIFO: refused records are returned to it at once
+FIFO_QUEUES = fifo_queues()
 ALERT_TOPIC_ARN = os.environ["ALERT_TOPIC_ARN"]
 ARCHIVE_BUCKET_NAME = os.environ["ARCHIVE_BUCKET_NAME"]
 MAX_RECEIVE_COUNT = int(os.environ["RESULT_QUEUE_MAX_RECEIVE_COUNT"])
@@ -55,7 +69,7 @@ SAFETY_MARGIN_SECONDS = 2.0
 logger = Logger()
 tracer = botocore_tracer()
 metrics = Metrics()
-processor = sqs_record_processor()
+processor = fifo_record_processor() if FIFO_QUEUES else sqs_record_processor()
 sqs = boto3.client("sqs")
 s3 = boto3.client("s3")  # archive: the follow-up of most successes, so created with the rest
 dynamodb = boto3.client("dynamodb")
@@ -204,6 +218,8 @@ async def record_handler(record: SQSRecord) -> None:
     try:
         await _handle(record)
     except Exception as failure:
+        if FIFO_QUEUES and isinstance(failure, ValidationError):
+            await asyncio.to_thread(dead_letters.return_now, sqs, RESULT_QUEUE_URL, record)
         await asyncio.to_thread(dead_letters.record_failed, record, failure, MAX_RECEIVE_COUNT, records)
         raise
     finally:  # whatever this record did, the batch's requeues and archive go out without it
@@ -211,13 +227,20 @@ async def record_handler(record: SQSRecord) -> None:
         await _archives.get().release(record.message_id)
 
 
+def _begin(records_in_batch: int, remaining_millis: int) -> None:
+    batch_invocation.begin(sqs, ORDER_QUEUE_URL, records_in_batch, remaining_millis)
+    _archives.set(ArchiveWriter(s3, ARCHIVE_BUCKET_NAME, expected=records_in_batch))
+    _taken_on.set(set())
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    batch_invocation.begin(sqs, ORDER_QUEUE_URL, event, context.get_remaining_time_in_millis())
-    _archives.set(ArchiveWriter(s3, ARCHIVE_BUCKET_NAME, expected=len(event.get("Records", []))))
-    _taken_on.set(set())
+    if FIFO_QUEUES:
+        in_order = batch_invocation.one_at_a_time(record_handler, _begin)
+        return process_partial_response(event=event, record_handler=in_order, processor=processor, context=context)
+    _begin(len(event.get("Records", [])), context.get_remaining_time_in_millis())
     return async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -10,6 +10,13 @@ on the order's record (automation_shared.order_records): a record claims its att
 marks the order processing in one write, and stores its result in one more before sending
 it, so a redelivered record never runs its task again: it sends the stored result (feedback
 acts on a result once). A message of an attempt the order is past is deleted unused.
+
+On FIFO queues (QUEUE_TYPE=fifo) a failure with retries left is not sent to feedback to
+requeue (a new message would join the end of the user's group): the worker writes the
+retry on the order's record, sets the message's visibility to the backoff and reports it
+failed, so the message stays at the head of its group and the user's later orders wait;
+its next receive runs the attempt the record names. Records run one at a time in the
+batch's order (SqsFifoPartialProcessor). README, "FIFO mode".
 """
 
 from __future__ import annotations
@@ -26,23 +33,32 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import async_process_partial_response
+from aws_lambda_powertools.utilities.batch import async_process_partial_response, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 from worker_tasks.outcome import TaskOutcome
 from worker_tasks.registry import processor_for
 from worker_tasks.results import build_result
 
 from automation_shared import batch_invocation, dead_letters, result_payloads
 from automation_shared.batched_sender import BatchedSender
-from automation_shared.contracts import OrderMessage, PayloadS3Pointer, ResultMessage, ResultStatus
-from automation_shared.handler_setup import botocore_tracer, order_records, sqs_record_processor
+from automation_shared.contracts import FollowUpAction, OrderMessage, PayloadS3Pointer, ResultMessage, ResultStatus
+from automation_shared.handler_setup import (
+    botocore_tracer,
+    fifo_record_processor,
+    order_records,
+    sqs_record_processor,
+)
 from automation_shared.http_client import ExternalCallError
 from automation_shared.messages import fifo_queues, result_message
-from automation_shared.order_records import ClaimOutcome
+from automation_shared.order_records import Claim, ClaimOutcome
+from automation_shared.retry_policy import backoff_seconds, next_attempt
 from automation_shared.task_budget import WORKER_MARGIN_SECONDS
 
 RESULT_QUEUE_URL = os.environ["RESULT_QUEUE_URL"]
+ORDER_QUEUE_URL = os.environ["ORDER_QUEUE_URL"]  # FIFO: the queue whose messages it holds for their retries
+REQUEUE_BASE_DELAY_SECONDS = float(os.environ.get("REQUEUE_BASE_DELAY_SECONDS", "30"))
 PAYLOAD_BUCKET_NAME = os.environ["PAYLOAD_BUCKET_NAME"]
 MAX_RECEIVE_COUNT = int(os.environ["ORDER_QUEUE_MAX_RECEIVE_COUNT"])
 FIFO_QUEUES = fifo_queues()
@@ -54,7 +70,7 @@ tracer = botocore_tracer()
 metrics = Metrics()
 # Every record of a batch (10 at most) starts at once: none waits for a worker thread.
 executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="task")
-processor = sqs_record_processor()
+processor = fifo_record_processor() if FIFO_QUEUES else sqs_record_processor()
 sqs = boto3.client("sqs")
 dynamodb = boto3.client("dynamodb")
 records = order_records(dynamodb)
@@ -66,6 +82,10 @@ class ResultNotSentError(Exception):
 
 class AttemptInProgressError(Exception):
     """Another invocation is running this attempt now; the record is retried later."""
+
+
+class HeldForRetryError(Exception):
+    """FIFO: the attempt failed with retries left; its message returns after the backoff."""
 
 
 @functools.cache
@@ -163,13 +183,23 @@ def _unstored(result: ResultMessage) -> ResultToSend:
     return ResultToSend(result, result.to_json())
 
 
-async def _attempt(order: OrderMessage, record: SQSRecord) -> ResultToSend | None:
-    """The attempt's result to send, or None when there is nothing to do (the order has
-    moved on). The task runs only the first time; a cancelled attempt is never stored, so it
-    takes no attempt from the order."""
+async def _attempt(order: OrderMessage, record: SQSRecord) -> tuple[OrderMessage, ResultToSend | None]:
+    """The attempt run, and its result to send, or None when there is nothing to do (the
+    order has moved on). The task runs only the first time; a cancelled attempt is never
+    stored, so it takes no attempt from the order."""
     if batch_invocation.work_deadline(WORKER_MARGIN_SECONDS) <= time.monotonic():
-        return _unstored(_cancelled(order, record))  # not claimed: the order feedback requeues runs it
+        return order, _unstored(_cancelled(order, record))  # not claimed: it runs again (requeued or held)
     claim = await asyncio.to_thread(records.claim_attempt, order, record.message_id, batch_invocation.millis_left())
+    if FIFO_QUEUES and claim.outcome is ClaimOutcome.SUPERSEDED and (latest := records.latest_attempt(claim.record)):
+        # FIFO: the one message of the order, received again for the attempt its record
+        # holds (its body is the first attempt's): that attempt is the one to run.
+        order = latest
+        claim = await asyncio.to_thread(records.claim_attempt, order, record.message_id, batch_invocation.millis_left())
+    return order, await _claimed(order, record, claim)
+
+
+async def _claimed(order: OrderMessage, record: SQSRecord, claim: Claim) -> ResultToSend | None:
+    """The result of the attempt `claim` was asked for, or None when it is not this message's."""
     if claim.outcome in (ClaimOutcome.FINISHED, ClaimOutcome.SUPERSEDED, ClaimOutcome.HELD_ELSEWHERE):
         # The order is past this attempt, or another message of it (a copy a retried request
         # or requeue sent) holds it: that message sends the result (its redelivery, if its
@@ -191,20 +221,41 @@ async def _attempt(order: OrderMessage, record: SQSRecord) -> ResultToSend | Non
     return await asyncio.to_thread(_build_and_store_result, order, record, outcome, started_ms)
 
 
+def _hold_for_retry(order: OrderMessage, result: ResultMessage, record: SQSRecord) -> None:
+    """FIFO: the retry on the order's record, and the message back at the head of its group
+    after the backoff (a cancelled attempt at once: it is the same attempt again)."""
+    retry = next_attempt(order, result)
+    if retry is None:  # the worker asks for a requeue only with retries left
+        raise RuntimeError(f"requeue asked for {order.orderId} without retries left")
+    delay = 0
+    if retry.retryCount != order.retryCount:
+        records.hold_for_retry(order, retry)  # False: written before this redelivery
+        delay = backoff_seconds(order, REQUEUE_BASE_DELAY_SECONDS)
+    try:
+        sqs.change_message_visibility(
+            QueueUrl=ORDER_QUEUE_URL, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
+        )
+    except Exception as refused:  # the retry then waits for the queue's visibility timeout
+        logger.warning("visibility not changed; the retry waits for the visibility timeout", error=str(refused))
+    raise HeldForRetryError(f"attempt {retry.retryCount or 0} in {delay} s")
+
+
 async def _handle(record: SQSRecord, sender: BatchedSender) -> None:
     order = OrderMessage.model_validate_json(record.body)
     # Per record: the records of a batch run as concurrent tasks, each in its own context.
     logger.thread_safe_append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
-    outcome = await _attempt(order, record)
+    order, outcome = await _attempt(order, record)
     if outcome is None:
         return
     result = outcome.result
+    metrics.add_metric(name=f"Tasks{result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1)
+    if FIFO_QUEUES and result.followUpAction is FollowUpAction.REQUEUE:
+        await asyncio.to_thread(_hold_for_retry, order, result, record)
     message = result_message(
         result, message_id=record.message_id, retry_count=order.retryCount or 0, body=outcome.body, fifo=FIFO_QUEUES
     )
     if not await sender.send(message):
         raise ResultNotSentError(order.orderId)
-    metrics.add_metric(name=f"Tasks{result.status.value.title().replace('-', '')}", unit=MetricUnit.Count, value=1)
 
 
 async def record_handler(record: SQSRecord) -> None:
@@ -212,17 +263,26 @@ async def record_handler(record: SQSRecord) -> None:
     try:
         await _handle(record, sender)
     except Exception as failure:
+        if FIFO_QUEUES and isinstance(failure, ValidationError):
+            await asyncio.to_thread(dead_letters.return_now, sqs, ORDER_QUEUE_URL, record)
         await asyncio.to_thread(dead_letters.record_failed, record, failure, MAX_RECEIVE_COUNT, records)
         raise
     finally:
         await sender.release(record.message_id)
 
 
+def _begin(records_in_batch: int, remaining_millis: int) -> None:
+    batch_invocation.begin(sqs, RESULT_QUEUE_URL, records_in_batch, remaining_millis)
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    batch_invocation.begin(sqs, RESULT_QUEUE_URL, event, context.get_remaining_time_in_millis())
+    if FIFO_QUEUES:
+        in_order = batch_invocation.one_at_a_time(record_handler, _begin)
+        return process_partial_response(event=event, record_handler=in_order, processor=processor, context=context)
+    _begin(len(event.get("Records", [])), context.get_remaining_time_in_millis())
     return async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

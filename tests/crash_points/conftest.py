@@ -9,7 +9,7 @@ from tests.crash_points.report import REPORT
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for exploration, seconds in REPORT:
-        terminalreporter.section("crash points explored")
+        terminalreporter.section(f"crash points explored ({exploration.queue_type} queues)")
         for path, points in exploration.points.items():
             calls = ", ".join(exploration.calls.get(path, [])) or "no call"
             terminalreporter.write_line(f"{points:4d}  {path}  [kill before the first call; then after: {calls}]")

@@ -63,6 +63,7 @@ class Violation:
 
 @dataclass
 class Exploration:
+    queue_type: str = "standard"
     points: dict[str, int] = field(default_factory=dict)  # path -> crash points explored
     calls: dict[str, list[str]] = field(default_factory=dict)  # path -> the killed invocation's calls
     violations: list[Violation] = field(default_factory=list)
@@ -93,7 +94,10 @@ AT_LEAST_ONCE: dict[str, Callable[[str, str], bool]] = {
     ARCHIVES: lambda call, _: call.startswith("s3:PUT ") and "/year%3D" in call,
     TELEGRAM: lambda call, _: call.endswith("/sendMessage"),
     ALERTS: lambda call, _: call == "sns:Publish",
-    REQUEUES: lambda call, function: function == "feedback" and call == "sqs:SendMessageBatch",
+    # Standard queues: feedback sends the retry; FIFO queues: the worker holds the message in its group.
+    REQUEUES: lambda call, function: (
+        (function, call) in {("feedback", "sqs:SendMessageBatch"), ("worker", "sqs:ChangeMessageVisibility")}
+    ),
     PAGE_READS: lambda call, function: function == "worker" and call.startswith("http GET "),
     LINKEDIN: lambda call, _: call.endswith("/rest/posts"),
     PERPLEXITY: lambda call, _: call.endswith("/chat/completions"),
@@ -106,9 +110,10 @@ class Explorer:
         self._sqs = stage.emulator.client("sqs")
         self._s3 = stage.emulator.client("s3")
         self._dynamodb = stage.emulator.client("dynamodb")
+        self._fifo = stage.stack.parameters.get("QueueType") == "fifo"
 
     def explore(self, paths: list[Path]) -> Exploration:
-        exploration = Exploration()
+        exploration = Exploration(queue_type=self.stage.stack.parameters.get("QueueType", "standard"))
         for path in paths:
             reference, violations = self.run(path, None)
             exploration.violations += violations
@@ -153,8 +158,11 @@ class Explorer:
     ) -> list[str]:
         if path.straight_to_queue:
             for document in documents:
+                fifo = {"MessageGroupId": document["userId"], "MessageDeduplicationId": document["orderId"]}
                 self._sqs.send_message(
-                    QueueUrl=self.stage.stack.outputs["OrderQueueUrl"], MessageBody=json.dumps(document)
+                    QueueUrl=self.stage.stack.outputs["OrderQueueUrl"],
+                    MessageBody=json.dumps(document),
+                    **(fifo if self._fifo else {}),
                 )
             return [d["orderId"] for d in documents]
         requests: list[Any] = [documents] if path.batch else list(documents)
@@ -193,12 +201,17 @@ class Explorer:
         counts[LINKEDIN] = sum(r.path == "/rest/posts" for r in integrations.linkedin.requests[marks[LINKEDIN] :])
         counts[PERPLEXITY] = len(integrations.perplexity.requests[marks[PERPLEXITY] :])
         counts[PAGE_READS] = sum(token in r.path for r in self.stage.site.requests[marks[PAGE_READS] :])
-        counts[REQUEUES] = sum(
-            call == "sqs:SendMessageBatch"
-            for log in flow.log
-            if log.function == "feedback"
-            for call in log.invocation.calls
-        )
+        if self._fifo:  # the worker holds a failed order's message for its retry: the record says so, once
+            records = self._order_records()
+            counts[REQUEUES] = sum(
+                entry["S"].startswith("requeued ")
+                for order_id in order_ids
+                for entry in records.get(order_id, {}).get("history", {}).get("L", [])
+            )
+        else:  # feedback sends the retry
+            counts[REQUEUES] = sum(
+                AT_LEAST_ONCE[REQUEUES](call, log.function) for log in flow.log for call in log.invocation.calls
+            )
         while messages := self._sqs.receive_message(
             QueueUrl=self.stage.alert_inbox_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
         ).get("Messages", []):
@@ -240,7 +253,7 @@ class Explorer:
                 problems.append(f"GET /orders/{order_id} answered {answer}")
         counts = self._effects(flow, order_ids, token, marks)
         unrecorded = _unrecorded_calls(kill.done) if kill_after else []
-        effects, counted_already = path.effects, set()
+        effects, counted_already = (path.fifo_effects if self._fifo and path.fifo_effects else path.effects), set()
         if path.after_rerun is not None and any(AT_LEAST_ONCE[PAGE_READS](c, path.killed) for c in unrecorded):
             effects, counted_already = path.after_rerun, {PAGE_READS}  # it ran again, its page answered otherwise
         for effect in EFFECTS:

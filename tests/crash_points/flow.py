@@ -68,7 +68,7 @@ class Flow:
     zygotes: dict[str, FunctionZygote]
     secret: str
     # Seconds the Lambda context gives an invocation of `function` with `event`, given the
-    # events of its earlier invocations.
+    # events of its earlier invocations (those not killed).
     timeouts: Callable[[str, dict[str, Any], list[dict[str, Any]]], float] = lambda function, event, earlier: 30.0
     log: list[InvocationLog] = field(default_factory=list)
     clock: SigningClock = field(default_factory=SigningClock)
@@ -89,7 +89,11 @@ class Flow:
         invocation = self.zygotes[function].invoke(
             event,
             kill_after=kill.after_calls if killing and kill else None,
-            timeout_seconds=self.timeouts(function, event, [log.event for log in self.log if log.function == function]),
+            timeout_seconds=self.timeouts(
+                function,
+                event,
+                [log.event for log in self.log if log.function == function and log.invocation.outcome != "killed"],
+            ),
         )
         if killing and kill:
             kill.done = invocation

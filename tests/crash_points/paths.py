@@ -18,7 +18,7 @@ from typing import Any
 ARCHIVES = "archive objects"
 TELEGRAM = "Telegram messages"
 ALERTS = "alerts"
-REQUEUES = "requeued orders"
+REQUEUES = "requeued orders"  # standard queues: feedback's sends; FIFO: the worker's recorded holds
 PAGE_READS = "task runs (page reads)"
 LINKEDIN = "LinkedIn posts"
 PERPLEXITY = "Perplexity calls"
@@ -39,11 +39,23 @@ def first(event: dict[str, Any]) -> bool:
     return True
 
 
+def on_fifo_queue(event: dict[str, Any]) -> bool:
+    return "Records" in event and "MessageGroupId" in event["Records"][0]["attributes"]
+
+
 def attempt(retry_count: int) -> Callable[[dict[str, Any]], bool]:
     def picks(event: dict[str, Any]) -> bool:
+        if on_fifo_queue(event):  # one message through the attempts: its n-th receive runs attempt n - 1
+            return int(event["Records"][0]["attributes"]["ApproximateReceiveCount"]) == retry_count + 1
         return (_body(event).get("retryCount") or 0) == retry_count
 
     return picks
+
+
+def _cancelled_invocation(event: dict[str, Any], earlier: list[dict[str, Any]]) -> bool:
+    if on_fifo_queue(event):
+        return not earlier
+    return _message_ids(event) == _message_ids((earlier or [event])[0])[:1]
 
 
 def follow_up(action: str) -> Callable[[dict[str, Any]], bool]:
@@ -70,8 +82,10 @@ class Path:
     # the task's page answers differently the second time (None: as `effects`).
     after_rerun: dict[str, int] | None = None
     # Seconds the context gives an invocation of a function with an event, given the events
-    # of its earlier invocations (None: 30 s).
+    # of its earlier invocations not killed (None: 30 s).
     timeout: Callable[[str, dict[str, Any], list[dict[str, Any]]], float | None] = lambda function, event, earlier: None
+    queue_types: tuple[str, ...] = ("standard", "fifo")  # the deployment modes the path exists in
+    fifo_effects: dict[str, int] | None = None  # on FIFO queues, where they differ (None: as `effects`)
 
 
 def order(url_or_task: str, **fields: Any) -> dict[str, Any]:
@@ -142,10 +156,13 @@ PATHS = [
         lambda page: [order("text-processing", payload={"parameters": {"text": "Queues carry orders."}})],
         "archived",
         {ARCHIVES: 1, REQUEUES: 1},
+        fifo_effects={ARCHIVES: 1},  # its message returns at once: no retry is recorded
         # The invocations of the order's first message alone have no time left: they send
-        # `cancelled`, feedback requeues the order, and the requeued message runs.
+        # `cancelled`, feedback requeues the order, and the requeued message runs. On FIFO
+        # queues the order keeps its one message: its first invocation that lives has no
+        # time left, holds the message for no time, and the next receive runs it.
         timeout=lambda function, event, earlier: (
-            0.0 if function == "worker" and _message_ids(event) == _message_ids((earlier or [event])[0])[:1] else None
+            0.0 if function == "worker" and _cancelled_invocation(event, earlier) else None
         ),
     ),
     Path(
@@ -213,6 +230,7 @@ PATHS = [
         "archived",
         {ARCHIVES: 1, PAGE_READS: 2, REQUEUES: 1},
         picks=follow_up("requeue"),
+        queue_types=("standard",),  # on FIFO queues the worker holds a failed order: no requeue result
     ),
     Path(
         "feedback: escalate",
@@ -229,3 +247,8 @@ PATHS = [
         ARCHIVED_ONCE,
     ),
 ]
+
+
+def paths_for(queue_type: str) -> list[Path]:
+    """The paths an order takes in a deployment mode (QueueType)."""
+    return [path for path in PATHS if queue_type in path.queue_types]

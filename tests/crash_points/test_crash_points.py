@@ -21,27 +21,39 @@ from automation_local.lambda_.functions import stack_functions
 from automation_local.outside import account
 from automation_local.outside.standins import STAND_IN_NETWORKS, ScriptedSite
 from tests.crash_points.explorer import Exploration, Explorer, Stage
-from tests.crash_points.paths import PATHS
+from tests.crash_points.paths import paths_for
 from tests.crash_points.report import REPORT
 from tests.crash_points.zygote import FunctionZygote
 
 pytestmark = pytest.mark.slow
 
 STACK_PARAMETERS = {
-    "ProjectName": "crashpoints",
     "Environment": "dev",
     "RequeueBaseDelaySeconds": "0",
     "OutboundAllowedNetworks": STAND_IN_NETWORKS,  # the stand-ins listen on 127.0.0.1
 }
+# Per deployment mode: a stack of its own, and what a FIFO stack must set (the template's Rules).
+MODE_PARAMETERS = {
+    "standard": {"ProjectName": "crashpoints"},
+    "fifo": {
+        "ProjectName": "crashpoints-fifo",
+        "QueueType": "fifo",
+        "ResultBatchSize": "10",
+        "OrderQueueMaxReceiveCount": "8",
+    },
+}
 
 
-@pytest.fixture(scope="module")
-def stage(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
-    stack = deploy(emulator, stack_name="crashpoints-dev", parameters=STACK_PARAMETERS)
+@pytest.fixture(scope="module", params=list(MODE_PARAMETERS))
+def stage(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stage]:
+    parameters = {**STACK_PARAMETERS, **MODE_PARAMETERS[request.param]}
+    stack = deploy(emulator, stack_name=f"{parameters['ProjectName']}-dev", parameters=parameters)
     account.seed(emulator, stack)
     logs = tmp_path_factory.mktemp("crash-points-logs")
     sqs, sns = emulator.client("sqs"), emulator.client("sns")
-    inbox = sqs.create_queue(QueueName="crashpoints-alert-inbox")["QueueUrl"]
+    inbox = sqs.create_queue(QueueName=f"{parameters['ProjectName']}-alert-inbox")["QueueUrl"]
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=stack.outputs["AlertTopicArn"], Protocol="sqs", Endpoint=inbox_arn)
     with ExitStack() as running:
@@ -57,12 +69,13 @@ def stage(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def test_every_path_ends_right_wherever_its_function_dies(stage: Stage) -> None:
-    # GIVEN every path an order takes (paths.py)
+    # GIVEN every path an order takes (paths.py) in the stage's deployment mode
+    paths = paths_for(stage.stack.parameters.get("QueueType", "standard"))
     started = time.monotonic()
     # WHEN each runs once untouched and then once per call of the invocation it kills, killed after it
-    exploration: Exploration = Explorer(stage).explore(PATHS)
+    exploration: Exploration = Explorer(stage).explore(paths)
     REPORT.append((exploration, time.monotonic() - started))
     # THEN every point of every path was explored, and none broke a rule
-    assert set(exploration.points) == {path.name for path in PATHS}
+    assert set(exploration.points) == {path.name for path in paths}
     assert all(points >= 2 for points in exploration.points.values()), exploration.points
     assert exploration.violations == [], "\n".join(str(v) for v in exploration.violations)

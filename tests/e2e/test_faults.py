@@ -23,11 +23,16 @@ pytestmark = pytest.mark.slow
 FAULTS = {"sqs-send-error": 0.1, "sqs-partial-batch": 0.2, "throttle": 0.05, "handler-error": 0.1}
 
 
-def test_faults_dealt_to_every_function_lose_no_order_and_complete_none_twice() -> None:
+# The run command's arguments per deployment mode.
+MODES = {"standard": (), "fifo": ("--parameter", "QueueType=fifo", "--users", "20")}  # more users: faults hold fewer orders back
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_faults_dealt_to_every_function_lose_no_order_and_complete_none_twice(mode: str) -> None:
     # GIVEN a run whose functions meet refused and partly failed sends, throttling and failed invocations
     faults = [argument for name, rate in FAULTS.items() for argument in ("--fault", f"{name}={rate}")]
     # WHEN 150 orders go through it, a fifth made to fail
-    run = run_command("--orders", "150", "--fail-rate", "0.2", "--seed", "5", *faults)
+    run = run_command("--orders", "150", "--fail-rate", "0.2", "--seed", "5", *faults, *MODES[mode])
     # THEN every fault was dealt, and every order ended once
     summary = summary_of(run)
     assert set(summary["faults"]) >= set(FAULTS), summary["faults"]
@@ -35,6 +40,8 @@ def test_faults_dealt_to_every_function_lose_no_order_and_complete_none_twice() 
     assert summary["rejected"] == 0
     assert summary["completed"] + summary["escalated"] + summary["dead_lettered"] == summary["submitted"]
     assert summary["duplicates"] == {"notifications": 0, "archives": 0, "repeated_task_runs": 0}
+    if mode == "fifo":  # faults delay a user's orders, never reorder them
+        assert summary["out_of_user_order"] == 0
     assert run.returncode == 0
 
 
@@ -43,12 +50,14 @@ def test_faults_dealt_to_every_function_lose_no_order_and_complete_none_twice() 
 FEEDBACK_RECORDS_IN_FLIGHT = 30
 
 
-@pytest.mark.parametrize("killed", ["runtime", "runtime-and-sandboxes"])
-def test_the_runtime_killed_mid_run_and_started_again_loses_no_order(tmp_path: Path, killed: str) -> None:
+@pytest.mark.parametrize(
+    "killed, mode", [("runtime", "standard"), ("runtime-and-sandboxes", "standard"), ("runtime-and-sandboxes", "fifo")]
+)
+def test_the_runtime_killed_mid_run_and_started_again_loses_no_order(tmp_path: Path, killed: str, mode: str) -> None:
     state = tmp_path / "state"
     telegram_journal = state / "telegram.requests.jsonl"
     with Emulator() as emulator:
-        arguments = ("--emulator-url", emulator.endpoint_url, "--state-dir", str(state))
+        arguments = ("--emulator-url", emulator.endpoint_url, "--state-dir", str(state), *MODES[mode])
         # GIVEN a run of 200 orders against an emulator of its own
         first = subprocess.Popen(
             [*RUN_COMMAND, *arguments, "--orders", "200", "--fail-rate", "0.2", "--seed", "3"],

@@ -8,6 +8,7 @@ import pytest
 
 from automation_local.demo.orders import WEB_TASK_TYPES
 from automation_local.demo.plan import Fate, plan
+from automation_local.demo_load import _streams
 from automation_shared.contracts import OrderMessage, Priority, TaskType
 
 pytestmark = pytest.mark.fast
@@ -64,3 +65,27 @@ def test_the_same_seed_gives_the_same_orders_and_another_seed_others() -> None:
     # THEN the same seed gives the same orders, and the other seed gives other orders
     assert plan(50, 0.2, seed=7, site_url=SITE) == plan(50, 0.2, seed=7, site_url=SITE)
     assert plan(50, 0.2, seed=7, site_url=SITE) != plan(50, 0.2, seed=8, site_url=SITE)
+
+
+def test_orders_are_spread_over_the_users_asked_for_in_turn() -> None:
+    # GIVEN a demo load of 500 orders over 20 users
+    # WHEN it is planned
+    orders = plan(500, 0.2, seed=3, site_url=SITE, users=20)
+    # THEN every user has 25 orders, and a user's orders follow each other every 20 orders
+    assert Counter(o.user_id for o in orders) == {f"user-{n}": 25 for n in range(20)}
+    assert [o.user_id for o in orders[:21]] == [f"user-{n % 20}" for n in range(21)]
+
+
+def test_each_users_orders_are_sent_by_one_client_in_plan_order() -> None:
+    # GIVEN 100 planned orders of 7 users, and the 4 clients of the demo load
+    orders = plan(100, 0.2, seed=3, site_url=SITE)
+    # WHEN they are split among the clients
+    streams = _streams(orders, 4)
+    # THEN each user's orders are all in one client's share, in the order planned, and none is left out
+    owner = {o.user_id: index for index, stream in enumerate(streams) for o in stream}
+    assert all(owner[o.user_id] == index for index, stream in enumerate(streams) for o in stream)
+    for stream in streams:
+        for user in {o.user_id for o in stream}:
+            assert [o for o in stream if o.user_id == user] == [o for o in orders if o.user_id == user]
+    assert sorted(o.order_id for s in streams for o in s) == sorted(o.order_id for o in orders)
+    assert len(streams) == 4

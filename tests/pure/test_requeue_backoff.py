@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from feedback_actions.requeue import delay_seconds, next_attempt, requeue_message
+from feedback_actions.requeue import requeue_message
 
 from automation_shared.contracts import OrderMessage, ResultMessage, ResultStatus
+from automation_shared.retry_policy import backoff_seconds, next_attempt
 from tests.pure.events import record, record_body
 
 pytestmark = pytest.mark.fast
@@ -77,7 +78,7 @@ def test_the_delay_grows_with_the_attempt_and_stops_at_sqs_limit(
     attempts = [failed_order(**policy).model_copy(update={"retryCount": n}) for n in range(4)]
 
     # WHEN feedback computes the delay after each failed attempt
-    computed = [delay_seconds(a, base) for a in attempts]
+    computed = [backoff_seconds(a, base) for a in attempts]
 
     # THEN it is base * multiplier ** retryCount, in whole seconds, never above 900
     assert computed == delays

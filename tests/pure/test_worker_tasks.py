@@ -282,7 +282,9 @@ def test_the_work_deadline_keeps_a_margin_and_leaves_the_longest_task_its_time(
 
     def deadlines() -> tuple[float, float, float]:
         started = time.monotonic()
-        batch_invocation.begin(None, "order-queue-url", event, lambda_context.get_remaining_time_in_millis())
+        batch_invocation.begin(
+            None, "order-queue-url", len(event["Records"]), lambda_context.get_remaining_time_in_millis()
+        )
         return started, batch_invocation.deadline(), batch_invocation.work_deadline(WORKER_MARGIN_SECONDS)
 
     # WHEN the handler begins the batch (in a context of its own, as an invocation)

@@ -130,18 +130,18 @@ def test_dead_letter_queue_keeps_messages_at_least_as_long_as_its_source(
     ],
 )
 def test_producers_and_consumers_hold_the_kms_actions_they_need(
-    cfn_template: dict[str, Any], role: str, produces_to: list[str], consumes_from: list[str]
+    deployed_template: dict[str, Any], role: str, produces_to: list[str], consumes_from: list[str]
 ) -> None:
     # GIVEN a function's role in the template, the queues it sends to and the queues it reads
     # WHEN the actions it may take on the encryption key are gathered
-    key_actions = actions_on(cfn_template, role, "EncryptionKey")
+    key_actions = actions_on(deployed_template, role, "EncryptionKey")
     # THEN it may send to each queue it produces to, and encrypt and decrypt with the key
     for queue in produces_to:
-        assert "sqs:SendMessage" in actions_on(cfn_template, role, queue)
+        assert "sqs:SendMessage" in actions_on(deployed_template, role, queue)
         assert {"kms:GenerateDataKey", "kms:Decrypt"} <= key_actions
     # AND it may receive and delete from each queue it consumes, and decrypt with the key
     for queue in consumes_from:
-        assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions_on(cfn_template, role, queue)
+        assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions_on(deployed_template, role, queue)
         assert "kms:Decrypt" in key_actions
 
 

@@ -1,6 +1,6 @@
 """The three roles' permissions, exactly: every (action, resource) each role is allowed.
 
-The matrix below is the least-privilege truth, read from what the code calls (src/):
+The matrix below (per deployment mode) is the least-privilege truth, read from what the code calls (src/):
 a role that gains or loses an action or a resource fails the test. A resource is named
 by the logical id it refers to (Ref, GetAtt, `${X.Arn}` in a Sub, or an SSM parameter
 named by its path); a resource outside the template (the integration secrets and the
@@ -39,6 +39,13 @@ LINKEDIN_TOKEN = SECRET + "${LinkedInAccessTokenSecretName}-??????"
 TELEGRAM_TOKEN = SECRET + "${TelegramBotTokenSecretName}-??????"
 # The Telegram chat map: operators create it (README, Integrations), the stack does not.
 TELEGRAM_CHATS = "ssm:parameter/${ProjectName}/${Environment}/telegram/chats"
+
+# What FIFO mode adds (QueueType=fifo): the worker holds a failed order's message in its
+# group for the backoff and returns a refused one at once; feedback returns a refused result.
+FIFO_ONLY: dict[str, dict[str, set[str]]] = {
+    "WorkerRole": {"OrderQueue": {"sqs:ChangeMessageVisibility"}},
+    "FeedbackRole": {"ResultQueue": {"sqs:ChangeMessageVisibility"}},
+}
 
 # resource -> actions, per role.
 EXPECTED: dict[str, dict[str, set[str]]] = {
@@ -124,8 +131,10 @@ def granted(cfn: dict[str, Any], role: str) -> set[tuple[str, str]]:
     }
 
 
-def expected(role: str) -> set[tuple[str, str]]:
-    return {(action, resource) for resource, actions in EXPECTED[role].items() for action in actions}
+def expected(role: str, queue_type: str = "standard") -> set[tuple[str, str]]:
+    matrix = EXPECTED[role] | (FIFO_ONLY.get(role, {}) if queue_type == "fifo" else {})
+    both = {resource: EXPECTED[role].get(resource, set()) | actions for resource, actions in matrix.items()}
+    return {(action, resource) for resource, actions in both.items() for action in actions}
 
 
 def test_the_matrix_covers_exactly_the_three_roles(cfn_template: dict[str, Any]) -> None:
@@ -144,39 +153,39 @@ def test_no_policy_is_attached_from_outside_the_roles(cfn_template: dict[str, An
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_role_policies_are_all_their_permissions(cfn_template: dict[str, Any], role: str) -> None:
+def test_role_policies_are_all_their_permissions(deployed_template: dict[str, Any], role: str) -> None:
     # GIVEN a role of the template as CloudFormation receives it
     # Plain Allow statements in the role itself, so `granted` reads the whole truth: no
     # managed policy, boundary, condition or Not* element.
-    properties = cfn_template["Resources"][role]["Properties"]
+    properties = deployed_template["Resources"][role]["Properties"]
     # THEN it has only its name, trust policy, own policies and tags: no managed policy or boundary
     assert set(properties) == {"RoleName", "AssumeRolePolicyDocument", "Policies", "Tags"}
     # AND each of its statements is a plain Allow of actions on resources, without condition
-    for statement in role_statements(cfn_template, role):
+    for statement in role_statements(deployed_template, role):
         assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, statement
         assert statement["Effect"] == "Allow", statement
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_role_grants_exactly_the_expected_matrix(cfn_template: dict[str, Any], role: str) -> None:
+def test_role_grants_exactly_the_expected_matrix(deployed_template: dict[str, Any], queue_type: str, role: str) -> None:
     # GIVEN a role of the template as CloudFormation receives it
     # WHEN every action on every resource it allows is compared with the matrix
-    actual = granted(cfn_template, role)
-    gained = sorted(actual - expected(role))
-    lost = sorted(expected(role) - actual)
+    actual = granted(deployed_template, role)
+    gained = sorted(actual - expected(role, queue_type))
+    lost = sorted(expected(role, queue_type) - actual)
     # THEN it has gained nothing and lost nothing
     assert (gained, lost) == ([], []), f"{role}: gained {gained}, lost {lost}"
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_wildcard_resource_where_aws_allows_a_narrower_one(cfn_template: dict[str, Any], role: str) -> None:
+def test_no_wildcard_resource_where_aws_allows_a_narrower_one(deployed_template: dict[str, Any], role: str) -> None:
     # GIVEN a role of the template as CloudFormation receives it
     # WHEN the actions it allows on any resource are gathered
-    on_any_resource = {action for action, resource in granted(cfn_template, role) if resource == "*"}
+    on_any_resource = {action for action, resource in granted(deployed_template, role) if resource == "*"}
     # THEN they are only those AWS cannot grant on a narrower resource
     assert on_any_resource <= set(WILDCARD_ONLY_ACTIONS)
     # AND no action it allows is a wildcard
-    assert all("*" not in action for action, _ in granted(cfn_template, role))
+    assert all("*" not in action for action, _ in granted(deployed_template, role))
 
 
 def test_matrix_resources_exist_in_the_template(cfn_template: dict[str, Any]) -> None:

@@ -576,8 +576,8 @@ def test_a_failed_first_deploy_leaves_no_stateful_resource_behind(sam_template: 
 CHAT_MAP = "/${ProjectName}/${Environment}/telegram/chats"
 
 
-def test_the_telegram_chat_map_is_the_operators_not_the_stacks(cfn_template: dict[str, Any]) -> None:
-    resources = cfn_template["Resources"]
+def test_the_telegram_chat_map_is_the_operators_not_the_stacks(deployed_template: dict[str, Any]) -> None:
+    resources = deployed_template["Resources"]
     # GIVEN the stack's SSM parameters
     names = [r["Properties"]["Name"] for r in resources.values() if r["Type"] == "AWS::SSM::Parameter"]
     # THEN none is the chat map, whose value an update of a stack-owned parameter would wipe

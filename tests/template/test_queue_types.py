@@ -1,5 +1,6 @@
-"""The two deployment modes of the template (QueueType): FIFO changes the queues and the
-mappings' batching windows, and nothing else; standard stays as it was."""
+"""The two deployment modes of the template (QueueType): FIFO changes the queues, the
+mappings' batching windows, the worker's batch size and the consumers' right to change a
+message's visibility, and nothing else; standard stays as it was."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from automation_local.cloudformation.conditions import resolved
+from automation_local.cloudformation.conditions import broken_rules, resolved
+from automation_shared.contracts import OrderPayload
 from tests.template.cfn import resources_of_type
 
 pytestmark = pytest.mark.fast
@@ -15,8 +17,10 @@ pytestmark = pytest.mark.fast
 SOURCE_QUEUES = ("OrderQueue", "ResultQueue")
 DEAD_LETTER_QUEUES = ("OrderDeadLetterQueue", "ResultDeadLetterQueue")
 MAPPINGS = ("WorkerOrderQueueMapping", "FeedbackResultQueueMapping")
+CONSUMER_ROLES = {"WorkerRole": "OrderQueue", "FeedbackRole": "ResultQueue"}  # role: the queue it consumes
 # What FIFO may change, by resource: the queues' FIFO properties and names (the DLQs' and
-# their redrive allow-lists'), the mappings' batching window, and the functions' QUEUE_TYPE.
+# their redrive allow-lists'), the mappings' batching window, and the functions' QUEUE_TYPE
+# (and the order mapping's batch size and the consumers' roles, tested on their own).
 FIFO_PROPERTIES = {"QueueName", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}
 
 
@@ -84,6 +88,39 @@ def test_fifo_mappings_take_no_batching_window_and_at_most_ten_records(
     assert reference == {"Ref": "ResultBatchSize"} and allowed == [str(n) for n in range(1, 11)]
 
 
+def test_fifo_consumers_may_change_visibility_on_their_own_queue_and_the_worker_takes_one_order(
+    cfn_template: dict[str, Any], modes: dict[str, dict[str, Any]]
+) -> None:
+    # GIVEN the consumers' roles and the order mapping in each mode
+    for role, queue in CONSUMER_ROLES.items():
+        statements = {
+            mode: template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            for mode, template in modes.items()
+        }
+        # THEN FIFO adds one statement to each consumer's role, ChangeMessageVisibility on the
+        # queue it consumes (holding a failed order in its group, returning a refused
+        # record), and standard mode has no such permission
+        added = [s for s in statements["fifo"] if s not in statements["standard"]]
+        assert [(s["Action"], s["Resource"]) for s in added] == [
+            ("sqs:ChangeMessageVisibility", {"Fn::GetAtt": [queue, "Arn"]})
+        ], role
+        assert all(s in statements["fifo"] for s in statements["standard"]), role
+        assert "ChangeMessageVisibility" not in str(statements["standard"]), role
+    # AND a FIFO worker takes one order an invocation, a standard one OrderBatchSize
+    order_mapping = {mode: t["Resources"]["WorkerOrderQueueMapping"]["Properties"] for mode, t in modes.items()}
+    assert order_mapping["fifo"]["BatchSize"] == 1
+    assert order_mapping["standard"]["BatchSize"] == {"Ref": "OrderBatchSize"}
+    # AND a FIFO order queue must allow the receives of an order's most retries and one more
+    rule = cfn_template["Rules"]["FifoOrdersOutliveTheirRetries"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "QueueType"}, "fifo"]}
+    most_retries = OrderPayload.model_json_schema()["$defs"]["RetryPolicy"]["properties"]["maxRetries"]
+    [bound] = [option["maximum"] for option in most_retries["anyOf"] if "maximum" in option]
+    [assertion] = rule["Assertions"]
+    refused, reference = assertion["Assert"]["Fn::Not"][0]["Fn::Contains"]
+    assert reference == {"Ref": "OrderQueueMaxReceiveCount"}
+    assert refused == [str(n) for n in range(1, bound + 2)]
+
+
 def test_fifo_changes_nothing_but_the_queues_and_the_batching_windows(modes: dict[str, dict[str, Any]]) -> None:
     # GIVEN the template deployed in each mode
     standard, fifo = modes["standard"]["Resources"], modes["fifo"]["Resources"]
@@ -103,6 +140,8 @@ def test_fifo_changes_nothing_but_the_queues_and_the_batching_windows(modes: dic
             or (path.split(".")[0] in DEAD_LETTER_QUEUES and ".RedriveAllowPolicy.sourceQueueArnList" in path)
             or (path.split(".")[0] in MAPPINGS and path.endswith(".MaximumBatchingWindowInSeconds"))
             or (".Environment.Variables.QUEUE_TYPE" in path)
+            or path == "WorkerOrderQueueMapping.Properties.BatchSize"
+            or (path.split(".")[0] in CONSUMER_ROLES and path.endswith(".PolicyDocument.Statement"))
         )
     }
     assert unexpected == set()
@@ -115,3 +154,18 @@ def test_standard_mode_deploys_no_fifo_property(modes: dict[str, dict[str, Any]]
     # THEN no queue carries a FIFO-only property
     for name, queue in queues.items():
         assert not FIFO_PROPERTIES - {"QueueName"} & set(queue["Properties"]), name
+
+
+def test_a_fifo_deployment_with_the_standard_defaults_breaks_the_templates_rules(cfn_template: dict[str, Any]) -> None:
+    # GIVEN QueueType=fifo with every other parameter at its default (20 results a batch, 3 receives)
+    # WHEN the template's Rules judge it, as CloudFormation does before a change set
+    broken = broken_rules(cfn_template, {"QueueType": "fifo"})
+    # THEN both FIFO rules refuse it, each saying what to set; standard mode breaks none
+    assert [rule.split(":")[0] for rule in broken] == ["FifoBatchesHoldTenAtMost", "FifoOrdersOutliveTheirRetries"]
+    assert "ResultBatchSize must be 10 or less" in broken[0]
+    assert "OrderQueueMaxReceiveCount must be 5 or more" in broken[1]
+    assert broken_rules(cfn_template, {"QueueType": "standard"}) == []
+    assert (
+        broken_rules(cfn_template, {"QueueType": "fifo", "ResultBatchSize": "10", "OrderQueueMaxReceiveCount": "5"})
+        == []
+    )

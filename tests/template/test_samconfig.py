@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from automation_local.cloudformation.conditions import broken_rules
 from automation_local.cloudformation.project import SAMCONFIG_PATH
 from automation_shared.contracts import OrderPayload
 from automation_shared.task_budget import longest_task_seconds
@@ -15,6 +16,8 @@ from automation_shared.task_budget import longest_task_seconds
 pytestmark = pytest.mark.fast
 
 ENVIRONMENTS = {"default": "dev", "staging": "staging", "prod": "prod"}
+# Every config env: the environments' own, and the example of a FIFO deployment.
+CONFIG_ENVS = [*ENVIRONMENTS, "fifo"]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +36,7 @@ def _effective(cfn_template: dict[str, Any], samconfig: dict[str, Any], config_e
     return {k: int(v) for k, v in values.items() if str(v).isdigit()}
 
 
-@pytest.mark.parametrize("config_env", ENVIRONMENTS)
+@pytest.mark.parametrize("config_env", CONFIG_ENVS)
 def test_every_env_runs_a_task_of_the_contracts_shortest_timeout(
     cfn_template: dict[str, Any], samconfig: dict[str, Any], config_env: str
 ) -> None:
@@ -71,7 +74,7 @@ def test_dev_has_a_sync_section(samconfig: dict[str, Any]) -> None:
     assert 'Environment="dev"' in sync["parameter_overrides"]
 
 
-@pytest.mark.parametrize("config_env", ENVIRONMENTS)
+@pytest.mark.parametrize("config_env", CONFIG_ENVS)
 def test_every_env_keeps_visibility_at_six_times_the_function_timeout(
     cfn_template: dict[str, Any], samconfig: dict[str, Any], config_env: str
 ) -> None:
@@ -101,3 +104,34 @@ def test_staging_has_shorter_retention_and_timeouts_than_prod(
         "LogRetentionDays",
     ):
         assert staging[name] < prod[name], name
+
+
+@pytest.mark.parametrize("config_env", CONFIG_ENVS)
+def test_every_env_passes_the_templates_rules(
+    cfn_template: dict[str, Any], samconfig: dict[str, Any], config_env: str
+) -> None:
+    # GIVEN a config env's parameter overrides
+    overrides = _overrides(samconfig, config_env)
+    # WHEN the template's Rules judge them, as CloudFormation does before a change set
+    broken = broken_rules(cfn_template, overrides)
+    # THEN none is broken (the FIFO example sets the batch size and receives FIFO asks for)
+    assert broken == []
+
+
+def test_the_environments_stay_standard_and_the_fifo_example_is_a_stack_of_its_own(
+    samconfig: dict[str, Any],
+) -> None:
+    # GIVEN the overrides of every config env
+    overrides = {config_env: _overrides(samconfig, config_env) for config_env in CONFIG_ENVS}
+    # THEN dev, staging and prod deploy standard queues, and the fifo example FIFO ones
+    assert {env: o.get("QueueType", "standard") for env, o in overrides.items()} == {
+        "default": "standard",
+        "staging": "standard",
+        "prod": "standard",
+        "fifo": "fifo",
+    }
+    # AND the example's stack and names are its own, so it deploys beside automation-dev
+    assert samconfig["fifo"]["global"]["parameters"]["stack_name"] not in {
+        samconfig[env]["global"]["parameters"]["stack_name"] for env in ENVIRONMENTS
+    }
+    assert overrides["fifo"]["ProjectName"] != overrides["default"]["ProjectName"]

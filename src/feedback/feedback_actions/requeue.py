@@ -1,44 +1,23 @@
-"""requeue: the original order again, one attempt later and delayed by its backoff.
+"""requeue (standard queues): the original order again, one attempt later, delayed by its
+backoff (automation_shared.retry_policy).
 
-The result does not carry the order, so it is read from the order's status record.
-`DelaySeconds = min(900, base * backoffMultiplier ** retryCount)`; once `retryCount`
-reaches `maxRetries` (default 3) the result is escalated instead. A `cancelled` result
-(the task never started) is requeued without counting an attempt.
+The result does not carry the order, so it is read from the order's status record. On FIFO
+queues the worker holds a failed order in its group instead (its retry keeps the user's
+order); a requeue result reaches feedback there only once the retries are spent (it is then
+escalated), or from a worker of a standard deployment: it is then sent to the end of the
+user's group, delay-free as FIFO queues require.
 """
 
 from __future__ import annotations
 
-from automation_shared.contracts import OrderMessage, ResultMessage, ResultStatus
+from automation_shared.contracts import OrderMessage
 from automation_shared.messages import OutgoingMessage, fifo_queues, order_message
-
-MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds
-DEFAULT_BACKOFF = 2.0
-DEFAULT_MAX_RETRIES = 3
-
-
-def next_attempt(order: OrderMessage, result: ResultMessage) -> OrderMessage | None:
-    """The order to send again, or None when its retries are spent."""
-    retry_count = order.retryCount or 0
-    if result.status is ResultStatus.CANCELLED:
-        return order
-    policy = order.payload.retryPolicy
-    max_retries = policy.maxRetries if policy and policy.maxRetries is not None else DEFAULT_MAX_RETRIES
-    if retry_count >= max_retries:
-        return None
-    return order.model_copy(update={"retryCount": retry_count + 1})
-
-
-def delay_seconds(failed_attempt: OrderMessage, base_seconds: float) -> int:
-    """Backoff from the attempt that just failed: base, base * m, base * m**2, ..."""
-    policy = failed_attempt.payload.retryPolicy
-    backoff = policy.backoffMultiplier if policy and policy.backoffMultiplier is not None else DEFAULT_BACKOFF
-    return int(min(MAX_DELAY_SECONDS, base_seconds * backoff ** (failed_attempt.retryCount or 0)))
+from automation_shared.retry_policy import backoff_seconds
 
 
 def requeue_message(
     failed_attempt: OrderMessage, retry: OrderMessage, base_seconds: float, message_id: str
 ) -> OutgoingMessage:
-    # FIFO (not yet order-keeping: the retry joins the end of its user's group; issue 13)
     return order_message(
-        retry, message_id=message_id, delay_seconds=delay_seconds(failed_attempt, base_seconds), fifo=fifo_queues()
+        retry, message_id=message_id, delay_seconds=backoff_seconds(failed_attempt, base_seconds), fifo=fifo_queues()
     )

@@ -7,20 +7,26 @@ tasks inherit them, and invocations run side by side in one process stay apart.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .batched_sender import BatchedSender
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 _sender: ContextVar[BatchedSender] = ContextVar("batch_sender")
 _deadline: ContextVar[float] = ContextVar("invocation_deadline")
 _length: ContextVar[float] = ContextVar("invocation_length")
 
 
-def begin(sqs: Any, queue_url: str, event: dict[str, Any], remaining_millis: int) -> None:
-    """Called by the handler before the batch is processed."""
-    _sender.set(BatchedSender(sqs, queue_url, expected=len(event.get("Records", []))))
+def begin(sqs: Any, queue_url: str, records: int, remaining_millis: int) -> None:
+    """Called by the handler before its `records` are processed."""
+    _sender.set(BatchedSender(sqs, queue_url, expected=records))
     _deadline.set(time.monotonic() + remaining_millis / 1000)
     _length.set(remaining_millis / 1000)
 
@@ -42,3 +48,19 @@ def work_deadline(margin_seconds: float) -> float:
 
 def millis_left() -> int:
     return max(0, int((_deadline.get() - time.monotonic()) * 1000))
+
+
+def one_at_a_time(
+    record_handler: Callable[[SQSRecord], Coroutine[Any, Any, None]], begin_records: Callable[[int, int], None]
+) -> Callable[[SQSRecord, LambdaContext], None]:
+    """FIFO queues: `record_handler` as Powertools' SqsFifoPartialProcessor calls a handler,
+    one record after another in the batch's order (it has no async form), each run to its
+    end before the next begins: a user's second result is acted on only once the first one
+    is. `begin_records(1, millis_left)` sets each record up as a batch of its own, since the
+    batch's gatherings would wait for records that have not started."""
+
+    def handle_in_order(record: SQSRecord, lambda_context: LambdaContext) -> None:
+        begin_records(1, lambda_context.get_remaining_time_in_millis())
+        asyncio.run(record_handler(record))
+
+    return handle_in_order

@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
 
 from .order_records import OrderRecords
 
@@ -35,13 +36,22 @@ def on_last_receive(record: SQSRecord, max_receive_count: int) -> bool:
     return int(record.attributes.approximate_receive_count) >= max_receive_count
 
 
+def return_now(sqs: Any, queue_url: str, record: SQSRecord) -> None:
+    """FIFO queues: a record no receive can take (its body refused) is made visible again at
+    once, so it spends its receives and reaches the DLQ in moments rather than after
+    maxReceiveCount visibility timeouts, while its user's later messages wait behind it."""
+    try:
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=0)
+    except Exception as refused:  # it returns after the visibility timeout instead
+        logger.warning("could not return the record at once", message_id=record.message_id, error=str(refused))
+
+
 def record_failed(record: SQSRecord, failure: Exception, max_receive_count: int, records: OrderRecords) -> None:
     """What a consumer does with a record it reports as failed (it then re-raises)."""
     last = on_last_receive(record, max_receive_count)
     reason: Any = str(failure)
-    errors = getattr(failure, "errors", None)
-    if callable(errors):  # a pydantic ValidationError: each refused field with its path
-        reason = [{"path": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors()]
+    if isinstance(failure, ValidationError):  # the contract refused the body: each field with its path
+        reason = [{"path": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in failure.errors()]
     logger.warning(
         "record failed; it returns to its queue" + (" and moves to the DLQ (last receive)" if last else ""),
         message_id=record.message_id,

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Tracer
 from automation_shared.order_records import OrderRecords
 
 if TYPE_CHECKING:  # the webhook consumes no queue: it never imports the batch utility
-    from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor
+    from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, SqsFifoPartialProcessor
 
 
 def botocore_tracer() -> Tracer:
@@ -32,6 +32,21 @@ def sqs_record_processor() -> AsyncBatchProcessor:
     from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
 
     return AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def fifo_record_processor() -> SqsFifoPartialProcessor:
+    """The consumers' processor on FIFO queues: records one after another, and after a
+    failed one the rest of its message group in the batch reported failed unprocessed
+    (`skip_group_on_error`: other users' records go on), so no later record of a user
+    passes an earlier one (README, "FIFO mode")."""
+    from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
+
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    # As the standard processor: a batch whose every record failed (a FIFO worker's batch of
+    # one, held for its retry) is reported record by record, not raised as a function error
+    # (which the Errors alarm counts). Its constructor does not take the option.
+    processor.raise_on_entire_batch_failure = False
+    return processor
 
 
 def order_records(dynamodb: Any) -> OrderRecords:

@@ -125,6 +125,7 @@ class ClaimOutcome(StrEnum):
 class Claim:
     outcome: ClaimOutcome
     lease_until_ms: int = 0
+    record: dict[str, Any] | None = None  # a refused claim: the record as it refused it
 
     @property
     def held(self) -> bool:
@@ -277,7 +278,7 @@ class OrderRecords:
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException as refused:
             holder = refused.response.get("Item") or self.item(order.orderId) or {}
-            return Claim(self._why_refused(holder, attempt, message_id))
+            return Claim(self._why_refused(holder, attempt, message_id), record=holder)
         earlier = answer.get("Attributes", {}).get("claimAttempt")
         taken_over = earlier is not None and int(earlier["N"]) == attempt
         return Claim(ClaimOutcome.TAKEN_OVER if taken_over else ClaimOutcome.FRESH, lease)
@@ -310,6 +311,51 @@ class OrderRecords:
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return  # taken over meanwhile: nothing of ours to release
+
+    def hold_for_retry(self, failed_attempt: OrderMessage, retry: OrderMessage) -> bool:
+        """FIFO queues: the failed attempt's message stays in its group for the retry, which
+        its next receive runs; the record says which attempt that is (the message's body
+        stays the first attempt's). The write feedback's requeue makes in standard mode:
+        the order's state and the retry. False if it was written before (a redelivery)."""
+        now = _now()
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": record_key(failed_attempt.orderId)}},
+                UpdateExpression=(
+                    "SET #status = :requeued, #updatedAt = :now, #order = :order, #retryCount = :retry,"
+                    " #history = list_append(if_not_exists(#history, :empty), :entry)"
+                ),
+                ConditionExpression="#retryCount = :failed AND " + NOT_TERMINAL,
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#updatedAt": "updatedAt",
+                    "#order": "order",
+                    "#retryCount": "retryCount",
+                    "#history": "history",
+                },
+                ExpressionAttributeValues={
+                    ":requeued": {"S": OrderState.REQUEUED.value},
+                    ":now": {"S": now},
+                    ":order": {"S": retry.to_json()},
+                    ":retry": {"N": str(retry.retryCount or 0)},
+                    ":failed": {"N": str(failed_attempt.retryCount or 0)},
+                    ":empty": {"L": []},
+                    ":entry": _history(OrderState.REQUEUED, now),
+                    **_terminal_values(),
+                },
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    @staticmethod
+    def latest_attempt(item: dict[str, Any] | None) -> OrderMessage | None:
+        """The attempt a record holds as its order's latest (FIFO queues: the one the order's
+        message runs on its next receive), unless the order has ended."""
+        if not item or "order" not in item or OrderRecords.has_ended(item):
+            return None
+        return OrderMessage.model_validate_json(item["order"]["S"])
 
     def stored_result(self, order_id: str, retry_count: int) -> str | None:
         """The result the worker stored for this attempt (its JSON), if any."""

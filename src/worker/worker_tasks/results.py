@@ -32,11 +32,11 @@ from automation_shared.contracts import (
 )
 from automation_shared.messages import result_message
 from automation_shared.result_payloads import data_bytes
+from automation_shared.retry_policy import retries_left
 from automation_shared.sqs_batches import MAX_MESSAGE_BYTES
 
 from .outcome import TaskOutcome
 
-DEFAULT_MAX_RETRIES = 3
 MAX_INLINE_DATA_BYTES = 256_000  # the contract's bound on result.size
 RETRYABLE = frozenset({ResultStatus.FAILURE, ResultStatus.TIMEOUT, ResultStatus.RATE_LIMITED})
 CHOSEN_ON_SUCCESS = frozenset({FollowUpAction.NOTIFY, FollowUpAction.ENHANCE, FollowUpAction.ARCHIVE})
@@ -48,17 +48,11 @@ SQS_REQUESTS_PER_ORDER = 0.3
 SQS_REQUEST = 0.0000004
 
 
-def max_retries(order: OrderMessage) -> int:
-    policy = order.payload.retryPolicy
-    return policy.maxRetries if policy and policy.maxRetries is not None else DEFAULT_MAX_RETRIES
-
-
 def follow_up_action(order: OrderMessage, status: ResultStatus, *, retryable: bool = True) -> FollowUpAction:
     if status is ResultStatus.CANCELLED:
         return FollowUpAction.REQUEUE
     if status in RETRYABLE:
-        retries_left = retryable and (order.retryCount or 0) < max_retries(order)
-        return FollowUpAction.REQUEUE if retries_left else FollowUpAction.ESCALATE
+        return FollowUpAction.REQUEUE if retryable and retries_left(order) else FollowUpAction.ESCALATE
     requested = (order.payload.configuration or {}).get("followUpAction")
     if requested in {a.value for a in CHOSEN_ON_SUCCESS}:
         return FollowUpAction(requested)
