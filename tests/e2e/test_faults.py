@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
 FAULTS = {"sqs-send-error": 0.1, "sqs-partial-batch": 0.2, "throttle": 0.05, "handler-error": 0.1}
 
 
-# The run command's arguments per deployment mode.
-MODES = {"standard": (), "fifo": ("--parameter", "QueueType=fifo", "--users", "20")}  # more users: faults hold fewer orders back
+# The run command's arguments per deployment mode (on FIFO queues a fault holds its user's
+# later orders back: more users, so fewer orders wait behind each).
+MODES = {"standard": (), "fifo": ("--parameter", "QueueType=fifo", "--users", "20")}
 
 
 @pytest.mark.parametrize("mode", MODES)
