@@ -109,7 +109,8 @@ class Answered:
 
 
 def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> Answered:
-    """Order id -> `accepted` or `rejected`; orders the webhook asks to retry are sent again."""
+    """Each order `accepted` or `rejected`, with its place; orders the webhook asks to retry
+    are sent again."""
     outcome: dict[str, str] = {}
     places: dict[str, tuple[int, int]] = {}
     unclear_since: int | None = None

@@ -133,6 +133,14 @@ def _attributes_to_send(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _fifo_fields(message: dict[str, Any]) -> dict[str, str]:
+    """On FIFO queues: the message's own group, and its DLQ message id as the deduplication
+    id, so a send repeated within five minutes (a crash before the journal's write) is
+    dropped by SQS."""
+    group = message.get("Attributes", {}).get("MessageGroupId")
+    return {"MessageGroupId": group, "MessageDeduplicationId": message["MessageId"]} if group else {}
+
+
 def _send(sqs: Any, source_queue_url: str, messages: list[dict[str, Any]]) -> list[str]:
     """The DLQ message ids of those the source queue took."""
     answer = sqs.send_message_batch(
@@ -142,6 +150,7 @@ def _send(sqs: Any, source_queue_url: str, messages: list[dict[str, Any]]) -> li
                 "Id": str(index),
                 "MessageBody": m["Body"],
                 **({"MessageAttributes": _attributes_to_send(m)} if m.get("MessageAttributes") else {}),
+                **_fifo_fields(m),
             }
             for index, m in enumerate(messages)
         ],
@@ -197,6 +206,7 @@ def move_by_hand(
             WaitTimeSeconds=wait_seconds,
             VisibilityTimeout=visibility_seconds,
             MessageAttributeNames=["All"],
+            AttributeNames=["MessageGroupId"],  # FIFO queues: the group it goes back to
         ).get("Messages", [])
         if not messages:
             if _messages_in(sqs, dead_letter_queue_url) == 0:

@@ -251,3 +251,34 @@ def test_a_redriven_order_gets_back_the_status_it_had_before_it_was_dead_lettere
     record = statuses.get(order.orderId) or {}
     assert record["status"] == "processing"
     assert [h["status"] for h in record["history"]] == ["queued", "processing", "dead-lettered", "processing"]
+
+
+def test_a_fifo_dlq_goes_back_to_its_source_each_message_in_its_own_group_in_order(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # GIVEN a FIFO source queue and its FIFO DLQ holding messages of two groups
+    sqs = emulator.client("sqs")
+    suffix = uuid.uuid4().hex[:8]
+    fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "false"}
+    source = sqs.create_queue(QueueName=f"source-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
+    dead_letter = sqs.create_queue(QueueName=f"dlq-{suffix}.fifo", Attributes={**fifo, "VisibilityTimeout": "0"})[
+        "QueueUrl"
+    ]
+    sent = [("user-1", "a1"), ("user-2", "b1"), ("user-1", "a2"), ("user-2", "b2")]
+    for group, body in sent:
+        sqs.send_message(QueueUrl=dead_letter, MessageBody=body, MessageGroupId=group, MessageDeduplicationId=body)
+    # WHEN it is redriven by hand
+    report = redrive(emulator.client("sqs", retries=ONE_ATTEMPT), dead_letter, source, tmp_path, **FAST)
+    # THEN every message is back in the source queue, in its own group, in its group's order
+    assert report.moved == 4 and _messages_in(emulator, dead_letter) == 0
+    back: list[tuple[str, str]] = []
+    while messages := sqs.receive_message(
+        QueueUrl=source, MaxNumberOfMessages=10, AttributeNames=["MessageGroupId"]
+    ).get("Messages", []):
+        back += [(m["Attributes"]["MessageGroupId"], m["Body"]) for m in messages]
+        sqs.delete_message_batch(
+            QueueUrl=source,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+    for group in ("user-1", "user-2"):
+        assert [body for g, body in back if g == group] == [body for g, body in sent if g == group]
