@@ -30,8 +30,28 @@ class Queue:
     def send(self, messages: list[OutgoingMessage]) -> None:
         assert send_batches(self._sqs, self.url, messages) == set()
 
-    def send_raw(self, body: str) -> None:
-        self._sqs.send_message(QueueUrl=self.url, MessageBody=body)
+    def send_raw(self, body: str, **fifo: str) -> None:
+        """`fifo`: MessageGroupId and MessageDeduplicationId, on a FIFO queue."""
+        self._sqs.send_message(QueueUrl=self.url, MessageBody=body, **fifo)
+
+    def receive_now(self, most: int = 10) -> list[dict[str, Any]]:
+        """What one receive returns now (all attributes), left in flight: maybe nothing."""
+        return list(
+            self._sqs.receive_message(
+                QueueUrl=self.url,
+                MaxNumberOfMessages=most,
+                WaitTimeSeconds=0,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+        )
+
+    def event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return sqs_event(messages, self.arn, self.emulator.region)
+
+    def delete(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
     def receive(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """Exactly `count` messages (all attributes), received and left in flight."""
@@ -49,7 +69,7 @@ class Queue:
         return messages
 
     def receive_event(self, count: int) -> dict[str, Any]:
-        return sqs_event(self.receive(count), self.arn, self.emulator.region)
+        return self.event(self.receive(count))
 
     def drain(self) -> list[dict[str, Any]]:
         """Receives and deletes everything visible now (PurgeQueue is allowed once a minute)."""

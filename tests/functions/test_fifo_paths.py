@@ -19,12 +19,12 @@ import pytest
 
 from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.stack import DeployedStack, deploy
-from automation_local.lambda_.esm.sqs_records import sqs_event
 from automation_local.outside.standins import STAND_IN_NETWORKS, Reply, TargetSite
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import RETRY_COUNT_ATTRIBUTE, fifo_id, order_message, result_message
 from automation_shared.order_records import OrderRecords, OrderState
 from tests.functions.handlers import context_for, loaded_handler, seed_integrations
+from tests.functions.queues import Queue
 
 pytestmark = pytest.mark.slow
 
@@ -72,53 +72,16 @@ def records(emulator: Emulator, fifo_stack: DeployedStack) -> OrderRecords:
     return OrderRecords(emulator.client("dynamodb"), fifo_stack.outputs["OrdersTableName"])
 
 
-class FifoQueue:
-    """A FIFO queue of the stack, received as its event source mapping receives it."""
-
-    def __init__(self, emulator: Emulator, url: str) -> None:
-        self._sqs = emulator.client("sqs")
-        self._region = emulator.region
-        self.url = url
-        self.arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-    def receive(self, most: int = 10, wait_seconds: int = 0) -> list[dict[str, Any]]:
-        return list(
-            self._sqs.receive_message(
-                QueueUrl=self.url,
-                MaxNumberOfMessages=most,
-                WaitTimeSeconds=wait_seconds,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-        )
-
-    def event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        return sqs_event(messages, self.arn, self._region)
-
-    def delete(self, messages: list[dict[str, Any]]) -> None:
-        for message in messages:
-            self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-
-    def send_raw(self, body: str, group: str) -> None:
-        self._sqs.send_message(
-            QueueUrl=self.url, MessageBody=body, MessageGroupId=group, MessageDeduplicationId=uuid.uuid4().hex
-        )
-
-    def drain(self) -> None:
-        while messages := self.receive():
-            self.delete(messages)
-
-
 @pytest.fixture
-def order_queue(emulator: Emulator, fifo_stack: DeployedStack) -> FifoQueue:
-    queue = FifoQueue(emulator, fifo_stack.outputs["OrderQueueUrl"])
+def order_queue(emulator: Emulator, fifo_stack: DeployedStack) -> Queue:
+    queue = Queue(emulator, fifo_stack.outputs["OrderQueueUrl"])
     queue.drain()
     return queue
 
 
 @pytest.fixture
-def result_queue(emulator: Emulator, fifo_stack: DeployedStack) -> FifoQueue:
-    queue = FifoQueue(emulator, fifo_stack.outputs["ResultQueueUrl"])
+def result_queue(emulator: Emulator, fifo_stack: DeployedStack) -> Queue:
+    queue = Queue(emulator, fifo_stack.outputs["ResultQueueUrl"])
     queue.drain()
     return queue
 
@@ -142,8 +105,8 @@ def failed_ids(handler: Any, function: str, event: dict[str, Any]) -> set[str]:
 
 def test_a_failed_order_holds_its_users_next_order_back_through_its_retries(
     fifo_worker: Any,
-    order_queue: FifoQueue,
-    result_queue: FifoQueue,
+    order_queue: Queue,
+    result_queue: Queue,
     records: OrderRecords,
     site: TargetSite,
 ) -> None:
@@ -153,47 +116,46 @@ def test_a_failed_order_holds_its_users_next_order_back_through_its_retries(
     for order in (failing, following):
         records.record_accepted(order)
     messages = [order_message(order, fifo=True) for order in (failing, following)]
-    order_queue._sqs.send_message_batch(
-        QueueUrl=order_queue.url, Entries=[m.batch_entry(str(i)) for i, m in enumerate(messages)]
-    )
+    order_queue.send(messages)
     # WHEN the worker runs the first order (a FIFO mapping's batch of one) and it fails
-    [first] = order_queue.receive(most=1)
+    [first] = order_queue.receive_now(most=1)
     assert failed_ids(fifo_worker, "worker", order_queue.event([first])) == {first["MessageId"]}
     # THEN no result goes to feedback, and the order's record holds its retry
-    assert result_queue.receive() == []
+    assert result_queue.receive_now() == []
     record = records.get(failing.orderId)
     assert record is not None and record["status"] == OrderState.REQUEUED.value and record["retryCount"] == 1
     # AND while its backoff runs, neither it nor the user's next order can be received
-    assert order_queue.receive() == []
+    assert order_queue.receive_now() == []
     # WHEN the backoff has passed
     time.sleep(BACKOFF_SECONDS + 0.5)
-    [again] = order_queue.receive(most=1)
+    [again] = order_queue.receive_now(most=1)
     # THEN the same message comes back first, and its receive runs the retry (attempt 1),
     # which fails too: the retries are spent, the result asks for escalation and the
     # message is done with
     assert again["MessageId"] == first["MessageId"] and again["Attributes"]["ApproximateReceiveCount"] == "2"
     assert failed_ids(fifo_worker, "worker", order_queue.event([again])) == set()
     order_queue.delete([again])  # what the mapping does with a record the response does not name
-    [result] = result_queue.receive()
+    [result] = result_queue.receive_now()
     assert json.loads(result["Body"])["orderId"] == failing.orderId
     assert json.loads(result["Body"])["followUpAction"] == "escalate"
     assert result["MessageAttributes"][RETRY_COUNT_ATTRIBUTE]["StringValue"] == "1"
     assert result["Attributes"]["MessageGroupId"] == fifo_id("user-7")
     # AND only now is the user's next order received
-    [next_message] = order_queue.receive()
+    [next_message] = order_queue.receive_now()
     assert json.loads(next_message["Body"])["orderId"] == following.orderId
     order_queue.delete([next_message])
 
 
-def test_a_body_the_contract_refuses_is_returned_to_its_group_at_once(fifo_worker: Any, order_queue: FifoQueue) -> None:
+def test_a_body_the_contract_refuses_is_returned_to_its_group_at_once(fifo_worker: Any, order_queue: Queue) -> None:
     # GIVEN a body another producer sent to the FIFO order queue that the contract refuses
-    order_queue.send_raw(json.dumps({"orderId": str(uuid.uuid4()), "userId": "user-8", "payload": 1}), "user-8")
-    [message] = order_queue.receive(most=1)
+    body = json.dumps({"orderId": str(uuid.uuid4()), "userId": "user-8", "payload": 1})
+    order_queue.send_raw(body, MessageGroupId="user-8", MessageDeduplicationId=uuid.uuid4().hex)
+    [message] = order_queue.receive_now(most=1)
     # WHEN the worker gets it
     assert failed_ids(fifo_worker, "worker", order_queue.event([message])) == {message["MessageId"]}
     # THEN it is visible again at once (its receives run out, and it reaches the DLQ, in
     # moments rather than one visibility timeout each, while its group waits behind it)
-    [again] = order_queue.receive(most=1)
+    [again] = order_queue.receive_now(most=1)
     assert again["MessageId"] == message["MessageId"] and again["Attributes"]["ApproximateReceiveCount"] == "2"
     order_queue.delete([again])
 
@@ -215,17 +177,17 @@ def a_result(user: str, **fields: Any) -> ResultMessage:
 
 
 def test_feedback_stops_a_users_results_at_the_first_that_fails_and_acts_on_other_users(
-    fifo_feedback: Any, result_queue: FifoQueue, records: OrderRecords
+    fifo_feedback: Any, result_queue: Queue, records: OrderRecords
 ) -> None:
     # GIVEN a batch holding two results of one user, the first of which the contract refuses,
     # and a result of another user
     refused = json.dumps({"orderId": str(uuid.uuid4()), "userId": "user-1", "status": "not a status"})
-    result_queue.send_raw(refused, fifo_id("user-1"))
+    result_queue.send_raw(refused, MessageGroupId=fifo_id("user-1"), MessageDeduplicationId=uuid.uuid4().hex)
     held_back, other_user = a_result("user-1"), a_result("user-2")
-    for result in (held_back, other_user):
-        message = result_message(result, message_id=result.orderId, retry_count=0, fifo=True)
-        result_queue._sqs.send_message_batch(QueueUrl=result_queue.url, Entries=[message.batch_entry("0")])
-    messages = result_queue.receive()
+    result_queue.send(
+        [result_message(r, message_id=r.orderId, retry_count=0, fifo=True) for r in (held_back, other_user)]
+    )
+    messages = result_queue.receive_now()
     assert len(messages) == 3
     by_order = {json.loads(m["Body"])["orderId"]: m["MessageId"] for m in messages}
     # WHEN feedback gets the batch
