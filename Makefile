@@ -36,16 +36,17 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	touch $@
 
 ## run: the backbone on this machine (embedded emulator), from template.yaml, with a demo load
-run: venv
+# The runs need .venv alone (not the SAM CLI's or checkov's environments): a fresh clone runs sooner.
+run: $(VENV)/.installed
 	$(BIN)/automation-local
 
 ## run-fifo: the same on FIFO queues (QueueType=fifo): 500 orders of 20 users, a fifth made to
 ## fail; the summary's out_of_user_order counts orders that ended before an earlier one of their user (0)
-run-fifo: venv
+run-fifo: $(VENV)/.installed
 	$(BIN)/automation-local --parameter QueueType=fifo --orders 500 --users 20
 
 ## soak: 10,000 orders through the local runtime, a fifth made to fail; ends with its JSON summary
-soak: venv
+soak: $(VENV)/.installed
 	$(BIN)/automation-local --orders 10000 --fail-rate 0.2 --timeout 5400 --json
 
 ## backlog: 10,000 valid orders put straight into the order queue (SendMessageBatch) before
@@ -54,7 +55,7 @@ soak: venv
 ## the template's own timeouts and visibility timeouts rather than the local runtime's 10 s.
 BACKLOG_PARAMETERS := WorkerTimeoutSeconds=50 OrderQueueVisibilityTimeout=300 \
 	FeedbackTimeoutSeconds=30 ResultQueueVisibilityTimeout=180
-backlog: venv
+backlog: $(VENV)/.installed
 	$(BIN)/automation-local --orders 10000 --fail-rate 0 --preload --timeout 7200 --json \
 		$(addprefix --parameter ,$(BACKLOG_PARAMETERS))
 

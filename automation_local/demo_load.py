@@ -108,7 +108,9 @@ class Answered:
     places: dict[str, tuple[int, int]]
 
 
-def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> Answered:
+def _submit_batch(
+    url: str, secret: str, batch: list[PlannedOrder], stopping: threading.Event | None = None
+) -> Answered:
     """Each order `accepted` or `rejected`, with its place; orders the webhook asks to retry
     are sent again."""
     outcome: dict[str, str] = {}
@@ -129,7 +131,8 @@ def _submit_batch(url: str, secret: str, batch: list[PlannedOrder]) -> Answered:
         pending = [o for o in pending if o.order_id not in outcome]
         if not pending:
             return Answered(outcome, places)
-        time.sleep(min(MAX_BACKOFF_SECONDS, MIN_BACKOFF_SECONDS * 2**attempt))
+        if (stopping or threading.Event()).wait(min(MAX_BACKOFF_SECONDS, MIN_BACKOFF_SECONDS * 2**attempt)):
+            return Answered(outcome, places)  # the run is stopping: the rest stays unanswered (a resumed run sends it)
     return Answered(outcome | {o.order_id: "rejected" for o in pending}, places)
 
 
@@ -305,6 +308,7 @@ def _submit(
     runtime: LocalRuntime,
     planned: list[PlannedOrder],
     clients: ThreadPoolExecutor,
+    stopping: threading.Event,
     *,
     preload: bool,
     progress: Callable[[str], None] | None,
@@ -337,7 +341,9 @@ def _submit(
 
     def submit_stream(stream: list[PlannedOrder]) -> None:
         for batch in batched(stream, SUBMIT_BATCH_SIZE, strict=False):
-            submissions.add(_submit_batch(url, secret, list(batch)), state)
+            if stopping.is_set():
+                return
+            submissions.add(_submit_batch(url, secret, list(batch), stopping), state)
 
     return submissions, [clients.submit(submit_stream, stream) for stream in _streams(through_webhook, SUBMIT_CLIENTS)]
 
@@ -358,8 +364,10 @@ def run_demo_load(
     cost_mark = _cost_mark(runtime)
     planned = plan(orders, fail_rate, seed, runtime.site.base_url, users=users)
     tracker = tracker_of(runtime)
-    with ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client") as clients:
-        submissions, futures = _submit(runtime, planned, clients, preload=preload, progress=progress)
+    # Not `with`: a run stopped (Ctrl-C) tells its clients to stop and does not wait for them.
+    clients, stopping = ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client"), threading.Event()
+    try:
+        submissions, futures = _submit(runtime, planned, clients, stopping, preload=preload, progress=progress)
         summary = Summary()
         finals: dict[str, TrackedOrder] = {}
         while True:
@@ -377,6 +385,9 @@ def run_demo_load(
             if time.monotonic() - started > timeout:
                 break
             time.sleep(POLL_SECONDS)
+    finally:
+        stopping.set()
+        clients.shutdown(wait=False, cancel_futures=True)
     summary.faults = runtime.faults.counts() if runtime.faults else {}
     summary.duplicates = _duplicates(runtime, planned)
     summary.cost = _cost(runtime, cost_mark, len(planned), fail_rate)

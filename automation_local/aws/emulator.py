@@ -89,11 +89,18 @@ class Emulator:
         # The server module is this checkout's, wherever the interpreter's site-packages point.
         python_path = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")) if p)
         env = {**os.environ, **self.client_environment(), "PYTHONPATH": python_path}
+        # A process group of its own: Ctrl-C in a terminal signals the terminal's foreground
+        # group, and the emulator must outlive what uses it (the pollers' calls in flight)
+        # until its owner stops it, last; it exits by itself if its owner dies first.
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter running moto
-            [sys.executable, "-m", "automation_local.aws.server", "-H", self.host, "-p", str(self.port)],
+            [
+                *(sys.executable, "-m", "automation_local.aws.server", "-H", self.host, "-p", str(self.port)),
+                *("--parent-pid", str(os.getpid())),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
+            process_group=0,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -26,6 +26,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -111,11 +112,26 @@ class AtomicDynamoDbWrites:
             return list(self._app(environ, start_response))
 
 
+def _exit_with(parent_pid: int) -> None:
+    """Ends this process once `parent_pid` has gone (killed without stopping its emulator):
+    the emulator runs in a process group of its own, so nothing else would end it."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m automation_local.aws.server", description=__doc__)
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--parent-pid", type=int, help="exit when this process (the one that started it) is gone")
     args = parser.parse_args(argv)
+    if args.parent_pid:
+        _exit_with(args.parent_pid)
     # What `python -m moto.server` sets up before serving (moto reads MOTO_PORT for URLs it
     # builds, and a SIGTERM ends the server cleanly).
     os.environ.setdefault("MOTO_PORT", str(args.port))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 import time
 import traceback
 from collections.abc import Callable
@@ -40,6 +41,9 @@ class Invocation:
 
 
 def _serve(connection: Connection, config: FunctionConfig, log_path: str | None) -> None:
+    # Ctrl-C in a terminal signals every process of its group: a sandbox is stopped by the
+    # runtime, never interrupted in the middle of an invocation.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import os
 
     # Lambda's own lines (INIT_START, START, END, REPORT) go to the log too (see cost/lambda_logs).
