@@ -17,9 +17,14 @@ export CHECKOV_BIN := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
 venv: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
-$(VENV)/.installed: requirements/dev.txt src/shared/requirements.txt pyproject.toml
+# .venv in two steps: what a run needs (make run), then the tools and tests on top.
+$(VENV)/.installed-run: requirements/run.txt src/shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/run.txt -e .
+	touch $@
+
+$(VENV)/.installed: requirements/dev.txt $(VENV)/.installed-run
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
 # checkov in its own environment too: it pins boto3 and packaging versions that
@@ -36,17 +41,18 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	touch $@
 
 ## run: the backbone on this machine (embedded emulator), from template.yaml, with a demo load
-# The runs need .venv alone (not the SAM CLI's or checkov's environments): a fresh clone runs sooner.
-run: $(VENV)/.installed
+# The runs need only what .installed-run installs (no SAM CLI, checkov or test tools): a fresh
+# clone reaches its summary sooner.
+run: $(VENV)/.installed-run
 	$(BIN)/automation-local
 
 ## run-fifo: the same on FIFO queues (QueueType=fifo): 500 orders of 20 users, a fifth made to
 ## fail; the summary's out_of_user_order counts orders that ended before an earlier one of their user (0)
-run-fifo: $(VENV)/.installed
+run-fifo: $(VENV)/.installed-run
 	$(BIN)/automation-local --parameter QueueType=fifo --orders 500 --users 20
 
 ## soak: 10,000 orders through the local runtime, a fifth made to fail; ends with its JSON summary
-soak: $(VENV)/.installed
+soak: $(VENV)/.installed-run
 	$(BIN)/automation-local --orders 10000 --fail-rate 0.2 --timeout 5400 --json
 
 ## backlog: 10,000 valid orders put straight into the order queue (SendMessageBatch) before
@@ -55,7 +61,7 @@ soak: $(VENV)/.installed
 ## the template's own timeouts and visibility timeouts rather than the local runtime's 10 s.
 BACKLOG_PARAMETERS := WorkerTimeoutSeconds=50 OrderQueueVisibilityTimeout=300 \
 	FeedbackTimeoutSeconds=30 ResultQueueVisibilityTimeout=180
-backlog: $(VENV)/.installed
+backlog: $(VENV)/.installed-run
 	$(BIN)/automation-local --orders 10000 --fail-rate 0 --preload --timeout 7200 --json \
 		$(addprefix --parameter ,$(BACKLOG_PARAMETERS))
 

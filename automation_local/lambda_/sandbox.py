@@ -5,13 +5,23 @@ one invocation at a time, and is killed when an invocation outlives the function
 timeout (the next invocation then starts a fresh one: a cold start). Running each
 function in its own process keeps their environments (service name, function name,
 queue URLs) apart, as Lambda does.
+
+The process is `python -m automation_local.lambda_.sandbox <fd>`, talking over one end of
+a socket pair, rather than a multiprocessing child: a spawned child imports the parent's
+main module first (the whole runtime, before the function's own imports, on every cold
+start), and shares the terminal's process group, so a Ctrl-C interrupted sandboxes in the
+middle of those imports. This one starts in a process group of its own (the runtime stops
+it) and imports only this module; it ends when its end of the pair closes (the runtime
+stopped it, or died).
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import signal
+import os
+import socket
+import subprocess
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -41,11 +51,6 @@ class Invocation:
 
 
 def _serve(connection: Connection, config: FunctionConfig, log_path: str | None) -> None:
-    # Ctrl-C in a terminal signals every process of its group: a sandbox is stopped by the
-    # runtime, never interrupted in the middle of an invocation.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import os
-
     # Lambda's own lines (INIT_START, START, END, REPORT) go to the log too (see cost/lambda_logs).
     lambda_lines = (
         LambdaLogLines(config.memory_mb, config.traced, cpu_file=cpu_path(Path(log_path))) if log_path else None
@@ -66,7 +71,10 @@ def _serve(connection: Connection, config: FunctionConfig, log_path: str | None)
         lambda_lines.init_done()
     connection.send(("ready", None))
     while True:
-        request = connection.recv()
+        try:
+            request = connection.recv()
+        except EOFError:  # the runtime is gone
+            return
         if request is None:
             return
         event, fail_after_handler = request
@@ -101,17 +109,22 @@ class FunctionSandbox:
         self.timeout_seconds = config.timeout_seconds
         self._log_path = str(log_path) if log_path else None
         self._fails_after_handler = fails_after_handler
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self.cold_starts = 0
         self._connection: Connection | None = None
 
     def _start(self) -> Connection | Invocation:
         """A new process with the function initialised, or the init's failure."""
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, self.config, self._log_path), daemon=True)
-        self._process.start()
-        child.close()  # the child's copy is its own now: its exit then reads as EOF here
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self._process = subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter, this module
+                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                env={**os.environ, "PYTHONPATH": _python_path()},
+                process_group=0,  # Ctrl-C in a terminal is the runtime's to handle, not the sandbox's
+            )
+        parent = Connection(ours.detach())
+        parent.send((self.config, self._log_path))
         self._connection = parent
         self.cold_starts += 1
         if not parent.poll(INIT_TIMEOUT_SECONDS + self.timeout_seconds):
@@ -167,8 +180,25 @@ class FunctionSandbox:
             self._connection = None
         if self._process is not None:
             # Lambda freezes and discards sandboxes; nothing in one needs a graceful exit.
-            self._process.join(timeout=STOP_GRACE_SECONDS)
-            if self._process.is_alive():
+            try:
+                self._process.wait(timeout=STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
                 self._process.kill()
-                self._process.join()
+                self._process.wait()
             self._process = None
+
+
+def _python_path() -> str:
+    """The runtime's own import path (what a multiprocessing child is given): this module
+    and the project's import the same way there."""
+    return os.pathsep.join(entry for entry in sys.path if entry)
+
+
+def _main(fd: int) -> None:
+    connection = Connection(fd)
+    config, log_path = connection.recv()
+    _serve(connection, config, log_path)
+
+
+if __name__ == "__main__":
+    _main(int(sys.argv[1]))

@@ -6,6 +6,7 @@ and read the JSON summary on its last line; side effects are counted at the stan
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -46,6 +47,21 @@ def test_faults_dealt_to_every_function_lose_no_order_and_complete_none_twice(mo
     assert run.returncode == 0
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process under `pid` (Linux: read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, pending = [], [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
 # Results a feedback batch can have in flight when its sandbox is killed: MaximumConcurrency
 # (3 locally) x BatchSize (10).
 FEEDBACK_RECORDS_IN_FLIGHT = 30
@@ -66,7 +82,7 @@ def test_the_runtime_killed_mid_run_and_started_again_loses_no_order(tmp_path: P
             env=run_environment(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: the runtime, its sandboxes and stand-ins
+            start_new_session=True,  # its own session: the runtime and its stand-ins
         )
         try:
             # WHEN the runtime (alone, or with the sandboxes it started) is killed once orders are completing
@@ -79,8 +95,10 @@ def test_the_runtime_killed_mid_run_and_started_again_loses_no_order(tmp_path: P
             if killed == "runtime":
                 first.kill()  # its sandboxes finish what they run, then find no one to answer
                 # (and the stand-ins, in the runtime's process, answer no more)
-            else:
-                os.killpg(first.pid, signal.SIGKILL)
+            else:  # the sandboxes run in process groups of their own: each is killed by its pid
+                for pid in [first.pid, *_descendants(first.pid)]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
             first.wait()
         # ... and started again with the same state, against the same emulator
         second = run_command(*arguments)
