@@ -12,7 +12,6 @@ and the template, so the runtime follows the template as it changes.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -30,6 +29,7 @@ from automation_local.cloudformation.template import load_template, parameter_va
 from automation_local.lambda_.esm.poller import EventSourcePoller, MappingConfiguration, stack_mappings
 from automation_local.lambda_.functions import FunctionConfig, stack_functions
 from automation_local.lambda_.sandbox import FunctionSandbox
+from automation_local.logs.places import new_run_dir
 from automation_local.outside import account
 from automation_local.outside.standins import STAND_IN_NETWORKS, ScriptedSite
 from automation_local.run_state import RunState
@@ -82,8 +82,8 @@ class LocalRuntime:
     ) -> None:
         """`emulator` and `stack`: run against ones already up (a restarted runtime);
         `function_overrides`: extra environment variables per function (`worker`, ...);
-        `log_dir`: where each function's log goes (`<function>.log`), default a temporary
-        directory; `faults`: faults to deal the functions (see aws/fault_proxy.py);
+        `log_dir`: where each function's log goes (`<function>.log`), default a new run
+        directory (logs/places.py); `faults`: faults to deal the functions (see aws/fault_proxy.py);
         `state`: where the run keeps what a restarted runtime needs (see run_state): the
         stack deployed before is used again, the stand-ins keep their ports and requests;
         `poll=False`: the pollers wait for `start_polling()` (as the mappings do while
@@ -111,7 +111,7 @@ class LocalRuntime:
         self.functions: dict[str, FunctionConfig] = {}  # by short name, once the stack is up
         self.pollers: dict[str, EventSourcePoller] = {}
         self.http_api: HttpApiServer | None = None
-        self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="automation-local-logs-"))
+        self.log_dir = log_dir or new_run_dir()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._poll_on_start = poll
         self._polling = False

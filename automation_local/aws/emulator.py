@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -26,6 +25,7 @@ from botocore.config import Config
 from automation_local.aws.identity import REGION
 from automation_local.aws.server import API_CALLS_PATH
 from automation_local.aws.usage_meter import USAGE_PATH
+from automation_local.logs.places import emulator_log
 from automation_local.net.loopback_server import free_port
 
 # moto accepts any credentials; fixed ones keep the emulator from reading a real profile.
@@ -40,7 +40,7 @@ class Emulator:
         self.host = host
         self.port = port or free_port(host)
         self.region = region
-        self.log_path = Path(tempfile.gettempdir()) / f"automation-emulator-{self.port}.log"
+        self.log_path = emulator_log(self.port)
         self._process: subprocess.Popen[bytes] | None = None
 
     @classmethod

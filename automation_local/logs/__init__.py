@@ -1,0 +1,1 @@
+"""Where the local runtime keeps its logs (what CloudWatch Logs holds on AWS)."""
