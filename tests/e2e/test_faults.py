@@ -17,6 +17,7 @@ import pytest
 
 from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.project import REPO_ROOT
+from tests.e2e.processes import descendants
 from tests.e2e.run_command import RUN_COMMAND, run_command, run_environment, summary_of
 
 pytestmark = pytest.mark.slow
@@ -45,21 +46,6 @@ def test_faults_dealt_to_every_function_lose_no_order_and_complete_none_twice(mo
     if mode == "fifo":  # faults delay a user's orders, never reorder them
         assert summary["out_of_user_order"] == 0
     assert run.returncode == 0
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process under `pid` (Linux: read from /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, pending = [], [pid]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.append(child)
-            pending.append(child)
-    return found
 
 
 # Results a feedback batch can have in flight when its sandbox is killed: MaximumConcurrency
@@ -96,7 +82,7 @@ def test_the_runtime_killed_mid_run_and_started_again_loses_no_order(tmp_path: P
                 first.kill()  # its sandboxes finish what they run, then find no one to answer
                 # (and the stand-ins, in the runtime's process, answer no more)
             else:  # the sandboxes run in process groups of their own: each is killed by its pid
-                for pid in [first.pid, *_descendants(first.pid)]:
+                for pid in [first.pid, *descendants(first.pid)]:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
             first.wait()

@@ -1,0 +1,68 @@
+"""Ctrl-C in a terminal during a run: the terminal signals the whole foreground process
+group, and the run stops with one line, no traceback, and leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from automation_local.cloudformation.project import REPO_ROOT
+from tests.e2e.processes import descendants
+from tests.e2e.run_command import RUN_COMMAND, run_environment
+
+pytestmark = pytest.mark.slow
+
+# Generous for a loaded machine; what the test holds the run to is stopping at all, cleanly.
+STOP_SECONDS = 30
+
+
+def test_ctrl_c_mid_run_stops_everything_with_one_line_and_no_traceback() -> None:
+    # GIVEN a run of 300 orders in a process group of its own, as a terminal's foreground job
+    run = subprocess.Popen(
+        [*RUN_COMMAND, "--orders", "300"],
+        cwd=REPO_ROOT,
+        env=run_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(run.stdout or []), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while not any("accepted" in line for line in lines[-5:]) or not descendants(run.pid):
+        assert run.poll() is None and time.monotonic() < deadline, "".join(lines[-20:])
+        time.sleep(0.5)
+    time.sleep(2)  # orders are flowing: pollers mid-receive, sandboxes mid-invocation
+    started_by_the_run = descendants(run.pid)
+    before = len(lines)
+    # WHEN Ctrl-C is typed: SIGINT to every process of the group
+    os.killpg(run.pid, signal.SIGINT)
+    try:
+        run.wait(STOP_SECONDS)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    reader.join(5)
+    after = "".join(lines[before:])
+    # THEN it stopped, saying so on one line, with no traceback and no poller's error
+    assert run.returncode == 130, after
+    assert [line for line in after.splitlines() if line.strip()] == ["stopped"], after
+    # AND nothing it started is still running (the emulator and every sandbox stopped)
+    time.sleep(1)
+    alive = [pid for pid in started_by_the_run if os.path.exists(f"/proc/{pid}") and _not_a_zombie(pid)]
+    assert alive == [], alive
+
+
+def _not_a_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
