@@ -19,7 +19,6 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import boto3
@@ -31,7 +30,6 @@ from automation_local.cloudformation.outputs import BackboneOutputs
 from automation_local.cloudformation.stack import DeployedStack, deploy
 from automation_local.cloudformation.template import function_names, load_template
 from automation_local.cost import command as cost_command
-from automation_local.cost import report as cost_report
 from automation_local.demo.plan import DEFAULT_USERS
 from automation_local.demo_load import Summary, run_demo_load
 from automation_local.invoke import invoke_event_file
@@ -39,6 +37,7 @@ from automation_local.ops.redrive import redrive, set_back_redriven
 from automation_local.outside.standins import STAND_IN_NETWORKS
 from automation_local.run_state import DemoArguments, RunState
 from automation_local.runtime import LocalRuntime
+from automation_local.terminal import RunDisplay, print_summary
 from automation_shared.order_records import OrderRecords
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -77,33 +76,6 @@ def _curl_example(runtime: LocalRuntime) -> str:
     )
 
 
-def _print_summary(summary: Summary) -> None:
-    print("\nsummary")
-    for name, value in summary.__dict__.items():
-        if name == "cost":
-            print("\n".join(cost_report.summary_lines(value)))
-        else:
-            print(f"  {name:18} {value}")
-
-
-def _progress_printer() -> tuple[Callable[[str], None], Callable[[], None]]:
-    """Progress on stderr: one line rewritten in place on a terminal, else every 5 s."""
-    last = [0.0]
-
-    def show(line: str) -> None:
-        if sys.stderr.isatty():
-            print(f"\r{line[:200]:200}", end="", file=sys.stderr, flush=True)
-        elif time.monotonic() - last[0] >= 5:
-            print(line, file=sys.stderr, flush=True)
-            last[0] = time.monotonic()
-
-    def finish() -> None:
-        if sys.stderr.isatty():
-            print(file=sys.stderr)
-
-    return show, finish
-
-
 def _completed_twice(summary: Summary) -> int:
     return summary.duplicates.get("notifications", 0) + summary.duplicates.get("archives", 0)
 
@@ -135,20 +107,20 @@ def _run(args: argparse.Namespace) -> int:
             print(f"export AWS_ENDPOINT_URL={runtime.emulator.endpoint_url} to use the emulator. Ctrl-C stops.")
             while True:
                 time.sleep(3600)
-        show, finish = _progress_printer()
-        summary = run_demo_load(
-            runtime,
-            orders=demo.orders,
-            fail_rate=demo.fail_rate,
-            seed=demo.seed,
-            users=demo.users,
-            timeout=args.timeout,
-            preload=args.preload,
-            progress=show,
-        )
-        finish()
+        with RunDisplay() as display:
+            summary = run_demo_load(
+                runtime,
+                orders=demo.orders,
+                fail_rate=demo.fail_rate,
+                seed=demo.seed,
+                users=demo.users,
+                timeout=args.timeout,
+                preload=args.preload,
+                progress=display.show,
+                note=display.note,
+            )
         fifo = runtime.parameters.get("QueueType") == "fifo"
-    _print_summary(summary)
+    print_summary(summary)
     if args.json:
         print(summary.as_json())
     # Under injected faults an order may end elsewhere than planned (a record that kept

@@ -244,19 +244,39 @@ def _summarise(
     return summary
 
 
-def progress_line(elapsed: float, summary: Summary, depths: dict[str, int], functions: dict[str, str]) -> str:
-    """`functions`: each mapping's function (short name), to label its invocations."""
-    final = summary.completed + summary.escalated + summary.dead_lettered
-    invocations = "".join(f"  {functions[m]} {n} inv" for m, n in summary.invocations.items())
-    return (
-        f"{elapsed:6.1f}s  accepted {summary.accepted}/{summary.submitted - summary.injected}"
-        f"{invocations}"
-        f"  final {final}/{summary.submitted - summary.rejected}"
-        f" (done {summary.completed}, requeued {summary.requeued}, escalated {summary.escalated},"
-        f" DLQ {summary.dead_lettered})"
-        f"  queues order {depths['order']} result {depths['result']}"
-        f" DLQs {depths['order-dlq']}/{depths['result-dlq']}"
-    )
+@dataclass(frozen=True)
+class Progress:
+    """Where a run is, for a display: its summary so far and the queues' depths (by short
+    name, `order-dlq`), with each mapping's function (short name) to label its invocations."""
+
+    elapsed: float
+    summary: Summary
+    depths: dict[str, int]
+    functions: dict[str, str]
+
+    @property
+    def final(self) -> int:
+        return self.summary.completed + self.summary.escalated + self.summary.dead_lettered
+
+    @property
+    def expected(self) -> int:
+        """Orders that will end: every one submitted but those the webhook refused."""
+        return self.summary.submitted - self.summary.rejected
+
+    def stages(self) -> str:
+        """Per stage: accepted, each function's invocations, ends by kind, queue depths."""
+        summary, depths = self.summary, self.depths
+        invocations = "".join(f"  {self.functions[m]} {n} inv" for m, n in summary.invocations.items())
+        return (
+            f"accepted {summary.accepted}/{summary.submitted - summary.injected}{invocations}"
+            f"  done {summary.completed}, requeued {summary.requeued}, escalated {summary.escalated},"
+            f" DLQ {summary.dead_lettered}"
+            f"  queues order {depths['order']} result {depths['result']}"
+            f" DLQs {depths['order-dlq']}/{depths['result-dlq']}"
+        )
+
+    def line(self) -> str:
+        return f"{self.elapsed:6.1f}s  final {self.final}/{self.expected}  {self.stages()}"
 
 
 def _duplicates(runtime: LocalRuntime, planned: list[PlannedOrder]) -> dict[str, int]:
@@ -311,7 +331,7 @@ def _submit(
     stopping: threading.Event,
     *,
     preload: bool,
-    progress: Callable[[str], None] | None,
+    note: Callable[[str], None] | None,
 ) -> tuple[Submissions, list[Future[None]]]:
     """Sends what the run state does not show as answered (preloaded ones before the
     pollers start), then starts the pollers: the submissions, filled in as the clients'
@@ -334,8 +354,8 @@ def _submit(
             state,
         )
         through_webhook = []
-        if progress:
-            progress(f"preloaded {len(planned)} orders; pollers start")
+        if note:
+            note(f"preloaded {len(planned)} orders; pollers start")
     runtime.start_polling()
     url, secret = runtime.http_api.url, runtime.webhook_secret
 
@@ -356,9 +376,12 @@ def run_demo_load(
     seed: int,
     timeout: float,
     preload: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    note: Callable[[str], None] | None = None,
     users: int = DEFAULT_USERS,
 ) -> Summary:
+    """`progress`: called with where the run is, about once a second; `note`: with a line
+    worth showing once (the preload's end)."""
     assert runtime.stack is not None
     started = time.monotonic()
     cost_mark = _cost_mark(runtime)
@@ -367,7 +390,7 @@ def run_demo_load(
     # Not `with`: a run stopped (Ctrl-C) tells its clients to stop and does not wait for them.
     clients, stopping = ThreadPoolExecutor(SUBMIT_CLIENTS, thread_name_prefix="client"), threading.Event()
     try:
-        submissions, futures = _submit(runtime, planned, clients, stopping, preload=preload, progress=progress)
+        submissions, futures = _submit(runtime, planned, clients, stopping, preload=preload, note=note)
         summary = Summary()
         finals: dict[str, TrackedOrder] = {}
         while True:
@@ -379,7 +402,7 @@ def run_demo_load(
             summary = _summarise(planned, current, states, runtime, ranks)
             summary.seconds = round(time.monotonic() - started, 1)
             if progress:
-                progress(progress_line(summary.seconds, summary, queue_depths(runtime), runtime.mapping_functions()))
+                progress(Progress(summary.seconds, summary, queue_depths(runtime), runtime.mapping_functions()))
             if len(done) == len(futures) and summary.lost == 0:
                 break
             if time.monotonic() - started > timeout:
