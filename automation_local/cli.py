@@ -42,16 +42,28 @@ from automation_shared.order_records import OrderRecords
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 
-def _print_stack(emulator: Emulator, stack: DeployedStack) -> None:
+def _local(value: str, api_url: str) -> str:
+    """An output or SSM value as it works here: the API's AWS address (moto's CloudFormation
+    leaves `${HttpApi}` in it, and it would not answer locally) is the local HTTP API's."""
+    if ".execute-api." in value:
+        return api_url + "/" + value.split("/", 3)[3] if value.count("/") >= 3 else api_url
+    return value
+
+
+def _print_stack(emulator: Emulator, stack: DeployedStack, api_url: str) -> None:
     print(f"stack {stack.stack_name}: {len(stack.resources)} resources on {emulator.endpoint_url}")
     print("\noutputs:")
     for key, value in sorted(stack.outputs.items()):
-        print(f"  {key:28} {value}")
+        print(f"  {key:28} {_local(value, api_url)}")
     print(f"\nSSM parameters under {stack.ssm_prefix}/:")
     paginator = emulator.client("ssm").get_paginator("get_parameters_by_path")
     for page in paginator.paginate(Path=stack.ssm_prefix, Recursive=True):
         for parameter in page["Parameters"]:
-            print(f"  {parameter['Name']:52} {parameter['Value']}")
+            print(f"  {parameter['Name']:52} {_local(parameter['Value'], api_url)}")
+    print(
+        "\nThe queue URLs name SQS's AWS address: a client reaches them here with the endpoint"
+        f" set (AWS_ENDPOINT_URL={emulator.endpoint_url}), as boto3 and the AWS CLI honour it."
+    )
 
 
 def _curl_example(runtime: LocalRuntime) -> str:
@@ -98,9 +110,9 @@ def _run(args: argparse.Namespace) -> int:
         poll=args.serve or not args.preload,
     ) as runtime:
         assert runtime.stack is not None
-        if args.serve:
-            _print_stack(runtime.emulator, runtime.stack)
         assert runtime.http_api is not None
+        if args.serve:
+            _print_stack(runtime.emulator, runtime.stack, runtime.http_api.url)
         print(f"local runtime up: HTTP API {runtime.http_api.url}, emulator {runtime.emulator.endpoint_url}")
         print(f"function logs in {runtime.log_dir}; a signed order with curl:\n{_curl_example(runtime)}\n")
         if args.serve:
