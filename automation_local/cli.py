@@ -131,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
                 progress=display.show,
                 note=display.note,
             )
-        fifo = runtime.parameters.get("QueueType") == "fifo"
+        fifo = runtime.stack.fifo
     print_summary(summary)
     if args.json:
         print(summary.as_json())

@@ -107,6 +107,11 @@ class Answered:
     outcomes: dict[str, str]
     places: dict[str, tuple[int, int]]
 
+    @classmethod
+    def all_accepted(cls, orders: list[PlannedOrder]) -> Answered:
+        """Orders written to the queue in this order, all taken (no webhook in between)."""
+        return cls({o.order_id: "accepted" for o in orders}, {o.order_id: (0, i) for i, o in enumerate(orders)})
+
 
 def _submit_batch(
     url: str, secret: str, batch: list[PlannedOrder], stopping: threading.Event | None = None
@@ -140,7 +145,8 @@ def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> Answered:
     """Bodies another producer sends straight to the order queue (on FIFO queues in their
     user's group, named by the planned order: the bodies need not be valid orders)."""
     sqs = runtime.emulator.client("sqs")
-    fifo = runtime.parameters.get("QueueType") == "fifo"
+    assert runtime.stack is not None
+    fifo = runtime.stack.fifo
     for chunk in batched(orders, SQS_MAX_ENTRIES, strict=False):
         entries: list[dict[str, Any]] = [
             {"Id": str(i), "MessageBody": json.dumps(o.document)} for i, o in enumerate(chunk)
@@ -151,12 +157,13 @@ def _inject(runtime: LocalRuntime, orders: list[PlannedOrder]) -> Answered:
                 entry["MessageGroupId"] = fifo_id(str(user or order.order_id))
                 entry["MessageDeduplicationId"] = order.order_id
         sqs.send_message_batch(QueueUrl=runtime.outputs.order_queue_url, Entries=entries)
-    return Answered({o.order_id: "accepted" for o in orders}, {o.order_id: (0, i) for i, o in enumerate(orders)})
+    return Answered.all_accepted(orders)
 
 
 def _preload(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
     """What the webhook does for each accepted order (its status record, then the message
     with its attributes), in SendMessageBatch calls of 10, with the shared layer's code."""
+    assert runtime.stack is not None
     records = OrderRecords(runtime.emulator.client("dynamodb"), runtime.outputs.orders_table_name)
     accepted = [OrderMessage.model_validate(o.document) for o in orders]
     for order in accepted:
@@ -164,7 +171,7 @@ def _preload(runtime: LocalRuntime, orders: list[PlannedOrder]) -> None:
     refused = send_batches(
         runtime.emulator.client("sqs"),
         runtime.outputs.order_queue_url,
-        [order_message(o, fifo=runtime.parameters.get("QueueType") == "fifo") for o in accepted],
+        [order_message(o, fifo=runtime.stack.fifo) for o in accepted],
     )
     if refused:
         raise RuntimeError(f"the order queue refused {len(refused)} preloaded orders")
@@ -346,13 +353,7 @@ def _submit(
     through_webhook = [o for o in planned if o.through_webhook and o.order_id not in known]
     if preload and through_webhook:
         _preload(runtime, through_webhook)
-        submissions.add(
-            Answered(
-                {o.order_id: "accepted" for o in through_webhook},
-                {o.order_id: (0, i) for i, o in enumerate(through_webhook)},
-            ),
-            state,
-        )
+        submissions.add(Answered.all_accepted(through_webhook), state)
         through_webhook = []
         if note:
             note(f"preloaded {len(planned)} orders; pollers start")

@@ -49,6 +49,15 @@ class DeployedStack:
     code_dirs: dict[str, str] = field(default_factory=dict)
 
     @property
+    def queue_type(self) -> str:
+        """`standard` or `fifo` (the template's QueueType; a template without it: standard)."""
+        return self.parameters.get("QueueType", "standard")
+
+    @property
+    def fifo(self) -> bool:
+        return self.queue_type == "fifo"
+
+    @property
     def ssm_prefix(self) -> str:
         return f"/{self.parameters['ProjectName']}/{self.parameters['Environment']}"
 

@@ -233,13 +233,18 @@ def _begin(records_in_batch: int, remaining_millis: int) -> None:
     _taken_on.set(set())
 
 
+# FIFO queues: the processor's handler, each record run to its end before the next.
+record_handler_in_order = batch_invocation.one_at_a_time(record_handler, _begin)
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     if FIFO_QUEUES:
-        in_order = batch_invocation.one_at_a_time(record_handler, _begin)
-        return process_partial_response(event=event, record_handler=in_order, processor=processor, context=context)
+        return process_partial_response(
+            event=event, record_handler=record_handler_in_order, processor=processor, context=context
+        )
     _begin(len(event.get("Records", [])), context.get_remaining_time_in_millis())
     return async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

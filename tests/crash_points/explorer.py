@@ -110,10 +110,10 @@ class Explorer:
         self._sqs = stage.emulator.client("sqs")
         self._s3 = stage.emulator.client("s3")
         self._dynamodb = stage.emulator.client("dynamodb")
-        self._fifo = stage.stack.parameters.get("QueueType") == "fifo"
+        self._fifo = stage.stack.fifo
 
     def explore(self, paths: list[Path]) -> Exploration:
-        exploration = Exploration(queue_type=self.stage.stack.parameters.get("QueueType", "standard"))
+        exploration = Exploration(queue_type=self.stage.stack.queue_type)
         for path in paths:
             reference, violations = self.run(path, None)
             exploration.violations += violations

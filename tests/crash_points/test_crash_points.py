@@ -70,7 +70,7 @@ def stage(
 
 def test_every_path_ends_right_wherever_its_function_dies(stage: Stage) -> None:
     # GIVEN every path an order takes (paths.py) in the stage's deployment mode
-    paths = paths_for(stage.stack.parameters.get("QueueType", "standard"))
+    paths = paths_for(stage.stack.queue_type)
     started = time.monotonic()
     # WHEN each runs once untouched and then once per call of the invocation it kills, killed after it
     exploration: Exploration = Explorer(stage).explore(paths)

@@ -14,7 +14,7 @@ from automation_local.cloudformation.stack import DeployedStack
 from automation_local.outside.account import LocalIntegrations
 from automation_local.outside.standins import LinkedInStandIn, PerplexityStandIn, TelegramStandIn
 from tests.functions.handlers import loaded_handler, seed_integrations
-from tests.functions.queues import Queue
+from tests.functions.queues import Queue, emptied
 from tests.functions.webhook_client import WebhookClient
 
 
@@ -78,13 +78,9 @@ def feedback(emulator: Emulator, deployed_stack: DeployedStack, integration_urls
 # its own: a function that drains and returns what arrived).
 @pytest.fixture
 def order_queue(emulator: Emulator, deployed_stack: DeployedStack) -> Queue:
-    queue = Queue(emulator, deployed_stack.outputs["OrderQueueUrl"])
-    queue.drain()
-    return queue
+    return emptied(emulator, deployed_stack.outputs["OrderQueueUrl"])
 
 
 @pytest.fixture
 def result_queue(emulator: Emulator, deployed_stack: DeployedStack) -> Queue:
-    queue = Queue(emulator, deployed_stack.outputs["ResultQueueUrl"])
-    queue.drain()
-    return queue
+    return emptied(emulator, deployed_stack.outputs["ResultQueueUrl"])

@@ -87,6 +87,13 @@ class Queue:
         return messages
 
 
+def emptied(emulator: Emulator, url: str) -> Queue:
+    """The queue at `url`, drained: what a test's queue fixture hands it."""
+    queue = Queue(emulator, url)
+    queue.drain()
+    return queue
+
+
 SEND_MESSAGE_BATCH = "provide-client-params.sqs.SendMessageBatch"
 
 

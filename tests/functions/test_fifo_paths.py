@@ -24,7 +24,7 @@ from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import RETRY_COUNT_ATTRIBUTE, fifo_id, order_message, result_message
 from automation_shared.order_records import OrderRecords, OrderState
 from tests.functions.handlers import context_for, loaded_handler, seed_integrations
-from tests.functions.queues import Queue
+from tests.functions.queues import Queue, emptied
 
 pytestmark = pytest.mark.slow
 
@@ -74,16 +74,12 @@ def records(emulator: Emulator, fifo_stack: DeployedStack) -> OrderRecords:
 
 @pytest.fixture
 def order_queue(emulator: Emulator, fifo_stack: DeployedStack) -> Queue:
-    queue = Queue(emulator, fifo_stack.outputs["OrderQueueUrl"])
-    queue.drain()
-    return queue
+    return emptied(emulator, fifo_stack.outputs["OrderQueueUrl"])
 
 
 @pytest.fixture
 def result_queue(emulator: Emulator, fifo_stack: DeployedStack) -> Queue:
-    queue = Queue(emulator, fifo_stack.outputs["ResultQueueUrl"])
-    queue.drain()
-    return queue
+    return emptied(emulator, fifo_stack.outputs["ResultQueueUrl"])
 
 
 def an_order(user: str, **payload: Any) -> OrderMessage:

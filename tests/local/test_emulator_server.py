@@ -3,6 +3,9 @@ applies a conditional write to an item atomically; moto does not lock)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -54,3 +57,42 @@ def test_dynamodb_writes_are_answered_one_at_a_time_and_other_calls_side_by_side
     # THEN the writes were handled one at a time, the reads together
     assert writes.most_at_once == 1
     assert reads.most_at_once > 1
+
+
+OWNER = """
+import sys, time
+from automation_local.aws.emulator import Emulator
+emulator = Emulator().start()
+print(emulator.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_an_emulator_whose_owner_is_killed_exits_by_itself() -> None:
+    # GIVEN an emulator started by a process (in a process group of its own, so a kill of
+    # its owner's group does not reach it)
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert owner.stdout is not None
+    emulator_pid = int(owner.stdout.readline())
+    assert _running(emulator_pid)
+    # WHEN its owner is killed without stopping it
+    owner.kill()
+    owner.wait()
+    # THEN the emulator exits within seconds
+    deadline = time.monotonic() + 15
+    while _running(emulator_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(emulator_pid)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

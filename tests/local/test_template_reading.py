@@ -4,9 +4,13 @@ backbone's outputs by field name."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 
+from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.outputs import BackboneOutputs, output_key
+from automation_local.cloudformation.stack import RulesRefusedError, deploy
 from automation_local.cloudformation.template import code_resources, function_names, short_name
 
 pytestmark = pytest.mark.fast
@@ -52,3 +56,12 @@ def test_the_outputs_are_read_by_field_name_and_a_missing_one_is_named() -> None
     # THEN the error names it, and with every key the outputs are read
     assert "OrdersTableName" in str(missing.value)
     assert "OrderQueueUrl" in keys and BackboneOutputs.of(dict.fromkeys(keys, "x")).order_queue_url == "x"
+
+
+def test_a_local_deploy_refuses_parameters_the_templates_rules_refuse() -> None:
+    # GIVEN FIFO queues asked for with the standard defaults (20 results a batch, 3 receives),
+    # and no emulator: CloudFormation refuses such a stack before it creates anything
+    # WHEN it is deployed locally
+    # THEN the deploy refuses it as CloudFormation would, naming both rules
+    with pytest.raises(RulesRefusedError, match=r"FifoBatchesHoldTenAtMost.*FifoOrdersOutliveTheirRetries"):
+        deploy(cast(Emulator, None), parameters={"QueueType": "fifo"})
