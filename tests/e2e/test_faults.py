@@ -17,8 +17,8 @@ import pytest
 
 from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.project import REPO_ROOT
-from tests.e2e.processes import descendants
 from tests.e2e.run_command import RUN_COMMAND, run_command, run_environment, summary_of
+from tests.processes import descendants
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from automation_local.cloudformation.project import REPO_ROOT
-from tests.e2e.processes import descendants
 from tests.e2e.run_command import RUN_COMMAND, run_environment
+from tests.processes import descendants, running
 
 pytestmark = pytest.mark.slow
 
@@ -56,13 +56,5 @@ def test_ctrl_c_mid_run_stops_everything_with_one_line_and_no_traceback() -> Non
     assert [line for line in after.splitlines() if line.strip()] == ["stopped"], after
     # AND nothing it started is still running (the emulator and every sandbox stopped)
     time.sleep(1)
-    alive = [pid for pid in started_by_the_run if os.path.exists(f"/proc/{pid}") and _not_a_zombie(pid)]
+    alive = [pid for pid in started_by_the_run if running(pid)]
     assert alive == [], alive
-
-
-def _not_a_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False

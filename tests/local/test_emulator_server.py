@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from automation_local.aws.server import AtomicDynamoDbWrites
+from tests.processes import running
 
 
 class SlowApp:
@@ -79,20 +80,12 @@ def test_an_emulator_whose_owner_is_killed_exits_by_itself() -> None:
     )
     assert owner.stdout is not None
     emulator_pid = int(owner.stdout.readline())
-    assert _running(emulator_pid)
+    assert running(emulator_pid)
     # WHEN its owner is killed without stopping it
     owner.kill()
     owner.wait()
     # THEN the emulator exits within seconds
     deadline = time.monotonic() + 15
-    while _running(emulator_pid) and time.monotonic() < deadline:
+    while running(emulator_pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _running(emulator_pid)
-
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    assert not running(emulator_pid)

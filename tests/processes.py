@@ -1,5 +1,5 @@
-"""The processes a run leaves, read from /proc (Linux): a run's sandboxes and emulator run in
-process groups of their own, so they are found by parentage, not by group."""
+"""Processes the tests look for, read from /proc (Linux): a run's sandboxes and emulator run
+in process groups of their own, so they are found by parentage, not by group."""
 
 from __future__ import annotations
 
@@ -20,3 +20,12 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             pending.append(child)
     return found
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a live process (not gone, not a zombie waiting for its parent)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
