@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_BIN := $(abspath $(SAM))
 export CHECKOV_BIN := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
-.PHONY: run run-fifo soak backlog test test-fast lint typecheck build validate schemas events snapshot venv clean
+.PHONY: run run-fifo soak backlog browser test test-fast lint typecheck build validate schemas events snapshot venv clean
 
 venv: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -65,8 +65,18 @@ backlog: $(VENV)/.installed-run
 	$(BIN)/automation-local --orders 10000 --fail-rate 0 --preload --timeout 7200 --json \
 		$(addprefix --parameter ,$(BACKLOG_PARAMETERS))
 
-## test: every test: contracts, template checks, cfn-lint, sam validate/build, emulator deploy
-test: venv
+# The console's browser tests (tests/browser) drive Debian's headless Chromium through its
+# chromedriver, from the distribution's packages (no browser download at run time): installed
+# here when missing, as root or with sudo (the package lists refreshed only if the install fails).
+APT_GET = $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		$(APT_GET) install -y -qq chromium chromium-driver >/dev/null || \
+		{ $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium chromium-driver >/dev/null; }; }
+
+## test: every test: contracts, template checks, cfn-lint, sam validate/build, emulator deploy,
+## the console in headless Chromium
+test: venv browser
 	$(BIN)/pytest
 
 ## test-fast: the tests that need no emulator and no subprocess (contracts, the functions'

@@ -3,9 +3,11 @@
 Without options it starts the local runtime (embedded emulator, the stack deployed into
 it, stand-ins, the HTTP API on localhost, the event source mapping pollers), runs a short
 demo load through it, prints the summary and stops. `--serve` keeps everything up until
-Ctrl-C instead. `invoke FUNCTION EVENT` runs one function once with an event file, like
-`sam local invoke` without Docker; `redrive QUEUE` moves a DLQ's messages back; `cost
---orders-per-month N` prices the usage `make bench` measured (see cost/).
+Ctrl-C instead, with the console in the browser on 127.0.0.1 (`--console` serves it during
+the demo load and after its summary, until Ctrl-C; see console/). `invoke FUNCTION EVENT`
+runs one function once with an event file, like `sam local invoke` without Docker;
+`redrive QUEUE` moves a DLQ's messages back; `cost --orders-per-month N` prices the usage
+`make bench` measured (see cost/).
 
 `--fault NAME=RATE` deals faults to the functions (see aws/fault_proxy.py);
 `--emulator-url` runs against an emulator already up, and `--state-dir` keeps what a run
@@ -15,6 +17,7 @@ needs to be started again after it was killed (see run_state).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -29,16 +32,16 @@ from automation_local.aws.fault_proxy import FAULT_NAMES, FaultPlan
 from automation_local.cloudformation.outputs import BackboneOutputs
 from automation_local.cloudformation.stack import DeployedStack, deploy
 from automation_local.cloudformation.template import function_names, load_template
+from automation_local.console.server import ConsoleServer
 from automation_local.cost import command as cost_command
 from automation_local.demo.plan import DEFAULT_USERS
 from automation_local.demo_load import Summary, run_demo_load
 from automation_local.invoke import invoke_event_file
-from automation_local.ops.redrive import redrive, set_back_redriven
+from automation_local.ops.redrive import redrive_backbone
 from automation_local.outside.standins import STAND_IN_NETWORKS
 from automation_local.run_state import DemoArguments, RunState
 from automation_local.runtime import LocalRuntime
 from automation_local.terminal import RunDisplay, print_summary
-from automation_shared.order_records import OrderRecords
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 
@@ -100,21 +103,27 @@ def _run(args: argparse.Namespace) -> int:
         if resumed:
             print(f"resuming the run in {state.directory}: {demo.orders} orders, fail rate {demo.fail_rate}")
     faults = FaultPlan.parse(args.fault, seed=args.seed) if args.fault else None
-    with LocalRuntime(
-        environment=args.environment,
-        built=args.built,
-        emulator=Emulator.at(args.emulator_url) if args.emulator_url else None,
-        faults=faults,
-        state=state,
-        parameters=dict(args.parameter),
-        poll=args.serve or not args.preload,
-    ) as runtime:
+    with (
+        LocalRuntime(
+            environment=args.environment,
+            built=args.built,
+            emulator=Emulator.at(args.emulator_url) if args.emulator_url else None,
+            faults=faults,
+            state=state,
+            parameters=dict(args.parameter),
+            poll=args.serve or not args.preload,
+        ) as runtime,
+        contextlib.ExitStack() as console_up,
+    ):
         assert runtime.stack is not None
         assert runtime.http_api is not None
         if args.serve:
             _print_stack(runtime.emulator, runtime.stack, runtime.http_api.url)
         print(f"local runtime up: HTTP API {runtime.http_api.url}, emulator {runtime.emulator.endpoint_url}")
         print(f"function logs in {runtime.log_dir}; a signed order with curl:\n{_curl_example(runtime)}\n")
+        if args.serve or args.console:
+            console = console_up.enter_context(ConsoleServer(runtime, site_url=runtime.site.base_url))
+            print(f"console in the browser: {console.url}/")
         if args.serve:
             print(f"export AWS_ENDPOINT_URL={runtime.emulator.endpoint_url} to use the emulator. Ctrl-C stops.")
             while True:
@@ -132,15 +141,28 @@ def _run(args: argparse.Namespace) -> int:
                 note=display.note,
             )
         fifo = runtime.stack.fifo
-    print_summary(summary)
-    if args.json:
-        print(summary.as_json())
+        print_summary(summary)
+        if args.json:
+            print(summary.as_json())
+        if args.console:
+            _keep_console_up(console.url)
     # Under injected faults an order may end elsewhere than planned (a record that kept
     # failing goes to its DLQ, as it should); lost or twice-completed orders always fail.
     expected_ends = summary.unexpected == 0 or faults is not None
     # FIFO queues keep each user's order (standard ones do not: a retry joins the queue's end).
     in_user_order = summary.out_of_user_order == 0 or not fifo
     return 0 if summary.lost == 0 and _completed_twice(summary) == 0 and expected_ends and in_user_order else 1
+
+
+def _keep_console_up(url: str) -> None:
+    """After the run's summary, the console stays up (the runtime with it) for a look at
+    where each order ended, until Ctrl-C; the run's exit code is kept."""
+    print(f"console still up at {url}/ (the pollers too); Ctrl-C stops.", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
 
 
 def _invoke(args: argparse.Namespace) -> int:
@@ -170,13 +192,12 @@ def _redrive(args: argparse.Namespace) -> int:
             "Outputs"
         ]
     }
-    backbone = BackboneOutputs.of(outputs)
-    statuses = OrderRecords(boto3.client("dynamodb", config=config), backbone.orders_table_name)
-    report = redrive(
+    report = redrive_backbone(
         boto3.client("sqs", config=config),
-        *backbone.queue_pair(args.queue),
+        boto3.client("dynamodb", config=config),
+        BackboneOutputs.of(outputs),
+        args.queue,
         Path(args.journal_dir),
-        on_moved=lambda messages: set_back_redriven(statuses, messages),
     )
     if report.note:
         print(report.note, file=sys.stderr)
@@ -206,7 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="automation-local", description=__doc__.splitlines()[0])
     parser.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
     parser.add_argument("--built", action="store_true", help="use the `sam build` output (.aws-sam/build)")
-    parser.add_argument("--serve", action="store_true", help="keep the runtime up until Ctrl-C, no demo load")
+    parser.add_argument(
+        "--serve", action="store_true", help="keep the runtime up until Ctrl-C, no demo load, with the console"
+    )
+    parser.add_argument(
+        "--console", action="store_true", help="serve the console in the browser during the demo load and after it"
+    )
     parser.add_argument(
         "--parameter",
         action="append",

@@ -34,6 +34,7 @@ from automation_local.demo import side_effects
 from automation_local.demo.plan import DEFAULT_USERS, Fate, PlannedOrder, plan
 from automation_local.demo.tracker import OrderTracker, TrackedOrder
 from automation_local.demo.user_order import Rank, ended_out_of_user_order
+from automation_local.ops.queue_counts import queue_counts
 from automation_local.run_state import RunState
 from automation_local.runtime import LocalRuntime
 from automation_shared.contracts import OrderMessage
@@ -205,18 +206,7 @@ def tracker_of(runtime: LocalRuntime) -> OrderTracker:
 def queue_depths(runtime: LocalRuntime) -> dict[str, int]:
     """Messages in each queue and DLQ (visible, in flight and delayed), by short name (`order-dlq`)."""
     sqs = runtime.emulator.client("sqs")
-    depths = {}
-    for name, queue_url in runtime.outputs.queues.items():
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=queue_url,
-            AttributeNames=[
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed",
-            ],
-        )["Attributes"]
-        depths[name] = sum(int(v) for v in attributes.values())
-    return depths
+    return {name: queue_counts(sqs, queue_url).total for name, queue_url in runtime.outputs.queues.items()}
 
 
 def _summarise(

@@ -21,6 +21,10 @@ from automation_local.outside.standins import STAND_IN_NETWORKS
 # The handler fixtures, shared by tests/functions and tests/fuzz (one definition, one session).
 pytest_plugins = ["tests.functions.fixtures"]
 
+# The fuzz tests use no hypothesis plugin; trio (selenium's, for tests/browser) registers one
+# whose import starts `ldconfig`, which the fast tier refuses (tests/fast_tier.py).
+os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
+
 
 @pytest.fixture(scope="session")
 def sam_template() -> dict[str, Any]:

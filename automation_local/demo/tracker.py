@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from itertools import batched
 from typing import Any
 
+from automation_local.ops.dead_letter_peek import DeadLetterPeek
 from automation_shared.dead_letters import order_id_in
 from automation_shared.order_records import FINAL_STATES, OrderState
-from automation_shared.sqs_batches import MAX_ENTRIES as SQS_MAX_ENTRIES
 
 BATCH_GET_LIMIT = 100
-PEEK_VISIBILITY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -25,11 +24,8 @@ class TrackedOrder:
 class OrderTracker:
     def __init__(self, dynamodb: Any, sqs: Any, table_name: str, dead_letter_queue_urls: list[str]) -> None:
         self._dynamodb = dynamodb
-        self._sqs = sqs
         self._table = table_name
-        self._dead_letter_queue_urls = dead_letter_queue_urls
-        self._dead_lettered: set[str] = set()
-        self._dead_letter_depth = -1
+        self._dead_letters = [DeadLetterPeek(sqs, url) for url in dead_letter_queue_urls]
 
     def states(self, order_ids: list[str]) -> dict[str, TrackedOrder]:
         """The state of each order that has a status record or sits in a DLQ. A final status
@@ -67,38 +63,13 @@ class OrderTracker:
         return states
 
     def dead_letter_depth(self) -> int:
-        depth = 0
-        for url in self._dead_letter_queue_urls:
-            attributes = self._sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-            )["Attributes"]
-            depth += sum(int(value) for value in attributes.values())
-        return depth
+        return sum(dead_letters.depth() for dead_letters in self._dead_letters)
 
     def dead_lettered(self) -> set[str]:
-        """Order ids in the DLQs. Read by receiving every message and making each visible
-        again at once, only when the DLQs' depth changed since the last read."""
-        depth = self.dead_letter_depth()
-        if depth == self._dead_letter_depth:
-            return self._dead_lettered
-        seen: set[str] = set()
-        for url in self._dead_letter_queue_urls:
-            handles = []
-            while True:
-                messages = self._sqs.receive_message(
-                    QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=PEEK_VISIBILITY_SECONDS
-                ).get("Messages", [])
-                if not messages:
-                    break
-                for message in messages:
-                    handles.append(message["ReceiptHandle"])
-                    order_id = order_id_in(message["Body"])
-                    if order_id:
-                        seen.add(order_id)
-            for batch in batched(handles, SQS_MAX_ENTRIES, strict=False):
-                self._sqs.change_message_visibility_batch(
-                    QueueUrl=url,
-                    Entries=[{"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(batch)],
-                )
-        self._dead_lettered, self._dead_letter_depth = seen, depth
-        return seen
+        """Order ids in the DLQs, peeked (see ops/dead_letter_peek.py) when their depth changed."""
+        return {
+            order_id
+            for dead_letters in self._dead_letters
+            for message in dead_letters.messages()
+            if (order_id := order_id_in(message.body))
+        }

@@ -38,6 +38,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from automation_local.cloudformation.outputs import BackboneOutputs
+from automation_local.ops.queue_counts import queue_counts
 from automation_shared.dead_letters import order_id_in
 from automation_shared.order_records import OrderRecords
 
@@ -48,11 +50,6 @@ RECEIVE_VISIBILITY_SECONDS = 60
 RECEIVE_WAIT_SECONDS = 5
 DELETE_ATTEMPTS = 3
 JOURNAL_KEEP_SECONDS = 14 * 24 * 3600  # SQS's longest retention (the DLQs'): an older entry's message is gone
-EMPTY_COUNTS = (
-    "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed",
-)
 
 
 @dataclass
@@ -174,12 +171,6 @@ def _delete(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> list[di
     return list(pending.values())
 
 
-def _messages_in(sqs: Any, queue_url: str) -> int:
-    """Visible, in flight and delayed: 0 only when the queue holds nothing at all."""
-    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=list(EMPTY_COUNTS))["Attributes"]
-    return sum(int(attributes.get(name, 0)) for name in EMPTY_COUNTS)
-
-
 def move_by_hand(
     sqs: Any,
     dead_letter_queue_url: str,
@@ -209,7 +200,7 @@ def move_by_hand(
             AttributeNames=["MessageGroupId"],  # FIFO queues: the group it goes back to
         ).get("Messages", [])
         if not messages:
-            if _messages_in(sqs, dead_letter_queue_url) == 0:
+            if queue_counts(sqs, dead_letter_queue_url).total == 0:
                 break
             continue
         sent_before = {m["MessageId"] for m in messages if m["MessageId"] in journal.sent}
@@ -224,7 +215,7 @@ def move_by_hand(
         move.deleted_sent_before += len(sent_before - not_deleted)
         if sent_ids or len(deletable) > len(not_deleted):
             last_progress = time.monotonic()
-    move.left = _messages_in(sqs, dead_letter_queue_url)
+    move.left = queue_counts(sqs, dead_letter_queue_url).total
     return move
 
 
@@ -269,6 +260,27 @@ def set_back_redriven(statuses: OrderRecords, messages: list[dict[str, Any]]) ->
         order_id = order_id_in(message["Body"])
         if order_id:
             statuses.redriven(order_id)
+
+
+def redrive_backbone(
+    sqs: Any,
+    dynamodb: Any,
+    backbone: BackboneOutputs,
+    queue: str,
+    journal_dir: Path,
+    *,
+    wait_seconds: int = RECEIVE_WAIT_SECONDS,
+) -> RedriveReport:
+    """The backbone's `order` or `result` DLQ back to its queue, each order moved by hand set
+    back to its status before (what `automation-local redrive` and the console's button do)."""
+    statuses = OrderRecords(dynamodb, backbone.orders_table_name)
+    return redrive(
+        sqs,
+        *backbone.queue_pair(queue),
+        journal_dir,
+        wait_seconds=wait_seconds,
+        on_moved=lambda messages: set_back_redriven(statuses, messages),
+    )
 
 
 def report_json(report: RedriveReport) -> str:

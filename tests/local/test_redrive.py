@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from automation_local.aws.emulator import Emulator
+from automation_local.ops.queue_counts import queue_counts
 from automation_local.ops.redrive import JOURNAL_KEEP_SECONDS, redrive, set_back_redriven
 from automation_shared.contracts import OrderMessage
 from automation_shared.order_records import OrderRecords
@@ -56,13 +57,7 @@ def _bodies(emulator: Emulator, url: str) -> list[str]:
 
 def _messages_in(emulator: Emulator, url: str) -> int:
     """Visible, in flight and delayed: what the queue holds at all."""
-    names = [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-    ]
-    attributes = emulator.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return sum(int(attributes[name]) for name in names)
+    return queue_counts(emulator.client("sqs"), url).total
 
 
 def _journal_ids(journal_dir: Path) -> list[str]:
