@@ -7,15 +7,12 @@ import json
 import os
 import re
 import signal
-import subprocess
-import threading
 import time
 import urllib.request
 
 import pytest
 
-from automation_local.cloudformation.project import REPO_ROOT
-from tests.e2e.run_command import RUN_COMMAND, run_environment
+from tests.e2e.run_command import TerminalJob
 
 pytestmark = pytest.mark.slow
 
@@ -24,18 +21,8 @@ CONSOLE_LINE = re.compile(r"console in the browser: (http://127\.0\.0\.1:\d+)/")
 
 def test_the_console_outlives_the_runs_summary_until_ctrl_c() -> None:
     # GIVEN a run of 5 orders with --console, in a process group of its own (a terminal's job)
-    run = subprocess.Popen(
-        [*RUN_COMMAND, "--orders", "5", "--console", "--json"],
-        cwd=REPO_ROOT,
-        env=run_environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(run.stdout or []), daemon=True)
-    reader.start()
+    job = TerminalJob.start("--orders", "5", "--console", "--json")
+    run, lines = job.process, job.lines
     try:
         # WHEN its summary has been printed
         deadline = time.monotonic() + 300
@@ -57,7 +44,7 @@ def test_the_console_outlives_the_runs_summary_until_ctrl_c() -> None:
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
-    reader.join(5)
+    job.finish_reading()
     # THEN it stops with the run's own exit code (all orders ended as planned: 0) and one line
     assert run.returncode == 0, "".join(lines[-30:])
     assert lines[-1].strip() == "stopped"

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import threading
 import time
 
 import pytest
 
-from automation_local.cloudformation.project import REPO_ROOT
-from tests.e2e.run_command import RUN_COMMAND, run_environment
+from tests.e2e.run_command import TerminalJob
 from tests.processes import descendants, running
 
 pytestmark = pytest.mark.slow
@@ -23,18 +20,8 @@ STOP_SECONDS = 30
 
 def test_ctrl_c_mid_run_stops_everything_with_one_line_and_no_traceback() -> None:
     # GIVEN a run of 300 orders in a process group of its own, as a terminal's foreground job
-    run = subprocess.Popen(
-        [*RUN_COMMAND, "--orders", "300"],
-        cwd=REPO_ROOT,
-        env=run_environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(run.stdout or []), daemon=True)
-    reader.start()
+    job = TerminalJob.start("--orders", "300")
+    run, lines = job.process, job.lines
     deadline = time.monotonic() + 300
     while not any("accepted" in line for line in lines[-5:]) or not descendants(run.pid):
         assert run.poll() is None and time.monotonic() < deadline, "".join(lines[-20:])
@@ -49,7 +36,7 @@ def test_ctrl_c_mid_run_stops_everything_with_one_line_and_no_traceback() -> Non
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
-    reader.join(5)
+    job.finish_reading()
     after = "".join(lines[before:])
     # THEN it stopped, saying so on one line, with no traceback and no poller's error
     assert run.returncode == 130, after
