@@ -20,8 +20,6 @@ import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import batched
 from typing import Any
 
+from automation_local.apigateway.client import signed_request
 from automation_local.cost import run as cost_run
 from automation_local.demo import side_effects
 from automation_local.demo.plan import DEFAULT_USERS, Fate, PlannedOrder, plan
@@ -40,7 +39,6 @@ from automation_local.runtime import LocalRuntime
 from automation_shared.contracts import OrderMessage
 from automation_shared.messages import fifo_id, order_message
 from automation_shared.order_records import FINAL_STATES, OrderRecords, OrderState
-from automation_shared.signing import signed_headers
 from automation_shared.sqs_batches import MAX_ENTRIES as SQS_MAX_ENTRIES
 from automation_shared.sqs_batches import send_batches
 
@@ -87,15 +85,8 @@ class Summary:
 
 
 def _post(url: str, secret: str, documents: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
-    body = json.dumps(documents).encode()
-    # Signed for each attempt: the webhook accepts a signature once.
-    headers = {"content-type": "application/json", **signed_headers(secret, "POST", "/orders", body)}
-    request = urllib.request.Request(f"{url}/orders", data=body, headers=headers, method="POST")  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - the local API's http URL
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read() or b"{}")
+    status, answer = signed_request(url, secret, "POST", "/orders", json.dumps(documents).encode())
+    return status, answer if isinstance(answer, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -375,7 +366,7 @@ def run_demo_load(
     worth showing once (the preload's end)."""
     assert runtime.stack is not None
     started = time.monotonic()
-    cost_mark = _cost_mark(runtime)
+    cost_mark = cost_run.mark_or_reason(runtime)
     planned = plan(orders, fail_rate, seed, runtime.site.base_url, users=users)
     tracker = tracker_of(runtime)
     # Not `with`: a run stopped (Ctrl-C) tells its clients to stop and does not wait for them.
@@ -406,15 +397,6 @@ def run_demo_load(
     summary.duplicates = _duplicates(runtime, planned)
     summary.cost = _cost(runtime, cost_mark, len(planned), fail_rate)
     return summary
-
-
-def _cost_mark(runtime: LocalRuntime) -> cost_run.RunMark | str:
-    """Where the run's usage starts, or why it cannot be measured (an emulator without the
-    usage meter: `python -m moto.server` given with --emulator-url)."""
-    try:
-        return cost_run.mark(runtime)
-    except Exception as error:
-        return f"no usage meter at {runtime.emulator.endpoint_url}: {type(error).__name__}: {error}"
 
 
 def _cost(runtime: LocalRuntime, since: cost_run.RunMark | str, orders: int, fail_rate: float) -> dict[str, Any]:

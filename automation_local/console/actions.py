@@ -3,20 +3,16 @@ the webhook signed here, so the secret never reaches the page."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from automation_local.apigateway.client import signed_request
 from automation_local.console.running import RunningBackbone
 from automation_local.demo.orders import WEB_TASK_TYPES, task_parameters
 from automation_shared.contracts import TaskType
-from automation_shared.signing import signed_headers
 
 ORDERS_PATH = "/orders"
-WEBHOOK_TIMEOUT_SECONDS = 30
 
 
 def sample_order(task_type: TaskType, site_url: str) -> dict[str, Any]:
@@ -38,19 +34,4 @@ def submit_order(backbone: RunningBackbone, body: bytes) -> tuple[int, Any]:
     """POSTs the body as it is to the webhook, signed with the stack's secret: the webhook's
     status and answer (its 4xx names the refused field's path)."""
     assert backbone.http_api is not None
-    headers = {
-        "content-type": "application/json",
-        **signed_headers(backbone.webhook_secret, "POST", ORDERS_PATH, body),
-    }
-    request = urllib.request.Request(  # noqa: S310 - the local HTTP API's http URL
-        backbone.http_api.url + ORDERS_PATH, data=body, headers=headers, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as answer:  # noqa: S310
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as refused:
-        text = refused.read()
-        try:
-            return refused.code, json.loads(text or b"null")
-        except ValueError:
-            return refused.code, text.decode(errors="replace")
+    return signed_request(backbone.http_api.url, backbone.webhook_secret, "POST", ORDERS_PATH, body)

@@ -14,14 +14,6 @@ from automation_shared.order_records import OrderRecords, record_key, result_key
 RECORD_PREFIX = record_key("")
 
 
-def _order_document(item: dict[str, Any]) -> dict[str, Any]:
-    try:
-        document = json.loads(item.get("order", {}).get("S", "{}"))
-    except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}
-
-
 def latest(dynamodb: Any, table_name: str, limit: int) -> dict[str, Any]:
     """The `limit` orders changed last (newest first) and how many orders are in each status.
     A scan: the table has no index by time, and the console's reads are not the backbone's."""
@@ -29,22 +21,21 @@ def latest(dynamodb: Any, table_name: str, limit: int) -> dict[str, Any]:
     request: dict[str, Any] = {
         "TableName": table_name,
         "FilterExpression": "begins_with(id, :prefix)",
-        "ProjectionExpression": "id, #status, retryCount, updatedAt, #order",
-        "ExpressionAttributeNames": {"#status": "status", "#order": "order"},
+        "ProjectionExpression": "id, #status, retryCount, updatedAt, taskType, userId",
+        "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {":prefix": {"S": RECORD_PREFIX}},
     }
     while True:
         answer = dynamodb.scan(**request)
         for item in answer.get("Items", []):
-            document = _order_document(item)
             rows.append(
                 {
                     "orderId": item["id"]["S"].removeprefix(RECORD_PREFIX),
                     "status": item.get("status", {}).get("S", ""),
                     "retryCount": int(item.get("retryCount", {}).get("N", "0")),
                     "updatedAt": item.get("updatedAt", {}).get("S", ""),
-                    "taskType": document.get("taskType", ""),
-                    "userId": document.get("userId", ""),
+                    "taskType": item.get("taskType", {}).get("S", ""),
+                    "userId": item.get("userId", {}).get("S", ""),
                 }
             )
         if "LastEvaluatedKey" not in answer:

@@ -69,7 +69,7 @@ class ConsoleServer(LoopbackHttpServer):
         self.dead_letters = {
             queue: DeadLetterPeek(self.sqs, backbone.outputs.queue_pair(queue)[0]) for queue in ("order", "result")
         }
-        self._cost_mark = _cost_mark(backbone)
+        self._cost_mark = cost_run.mark_or_reason(backbone)
         self._cost: tuple[float, dict[str, Any]] = (0.0, {})
         self._cost_lock = threading.Lock()
         self._routes: list[tuple[str, str, Callable[[HttpRequest, list[str]], HttpReply]]] = [
@@ -122,8 +122,6 @@ class ConsoleServer(LoopbackHttpServer):
                 "stackName": stack.stack_name,
                 "queueType": stack.queue_type,
                 "webhookUrl": self.backbone.http_api.url + actions.ORDERS_PATH,
-                "emulatorUrl": self.backbone.emulator.endpoint_url,
-                "logDir": str(self.backbone.log_dir),
                 "taskTypes": [t.value for t in TaskType],
             },
         )
@@ -214,14 +212,6 @@ class ConsoleServer(LoopbackHttpServer):
     @property
     def _table(self) -> str:
         return self.backbone.outputs.orders_table_name
-
-
-def _cost_mark(backbone: RunningBackbone) -> cost_run.RunMark | str:
-    """Where the usage starts, or why it cannot be priced (an emulator without the usage meter)."""
-    try:
-        return cost_run.mark(backbone)
-    except Exception as error:
-        return f"no usage meter at {backbone.emulator.endpoint_url}: {type(error).__name__}: {error}"
 
 
 def _query(request: HttpRequest) -> dict[str, str]:

@@ -41,6 +41,15 @@ def mark(runtime: LocalRun) -> RunMark:
     return RunMark(runtime.emulator.usage(), log_sizes_with_cpu(runtime.log_dir), len(answered))
 
 
+def mark_or_reason(runtime: LocalRun) -> RunMark | str:
+    """The mark, or why the usage cannot be measured (an emulator without the usage meter:
+    `python -m moto.server` given with --emulator-url)."""
+    try:
+        return mark(runtime)
+    except Exception as error:
+        return f"no usage meter at {runtime.emulator.endpoint_url}: {type(error).__name__}: {error}"
+
+
 def access_log_format(template: dict[str, Any]) -> str:
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::HttpApi":

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from automation_local.apigateway.client import signed_request
 from automation_local.demo.tracker import TrackedOrder
 from automation_local.demo_load import queue_depths, tracker_of
 from automation_local.runtime import LocalRuntime
 from automation_shared.order_records import FINAL_STATES
-from automation_shared.signing import signed_headers
 
 
 @pytest.fixture(scope="package")
@@ -28,13 +26,7 @@ def http(runtime: LocalRuntime, method: str, path: str, document: Any = None) ->
     """A signed request to the local HTTP API."""
     assert runtime.http_api is not None
     body = json.dumps(document).encode() if document is not None else b""
-    headers = {"content-type": "application/json", **signed_headers(runtime.webhook_secret, method, path, body)}
-    request = urllib.request.Request(f"{runtime.http_api.url}{path}", data=body or None, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read() or b"null")
+    return signed_request(runtime.http_api.url, runtime.webhook_secret, method, path, body, timeout=30)
 
 
 def wait_until_final(runtime: LocalRuntime, order_ids: list[str], timeout: float = 90) -> dict[str, TrackedOrder]:
