@@ -19,6 +19,7 @@ functions and pollers: `GET /_emulator/usage`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -28,7 +29,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -93,22 +94,64 @@ class ApiCallCounter:
 # DynamoDB applies a conditional write to an item atomically; moto evaluates the condition
 # and then writes, with no lock, so two server threads writing one item at once could both
 # pass a condition only one of them may pass (two invocations both claiming one attempt).
+# And moto's UpdateItem of a new item adds the key first and its attributes after, so a read
+# in between saw an item with no attributes (an order record without its status), which
+# DynamoDB never shows: reads wait for a write in progress, and run side by side otherwise.
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
+
+
+class _SharedOrExclusive:
+    """A readers-writer lock (the standard library has none): any number of readers at once,
+    or one writer; a waiting writer holds new readers back, so a stream of reads cannot starve it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._writing and not self._writers_waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._readers -= 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._changed:
+            self._writers_waiting += 1
+            self._changed.wait_for(lambda: not self._writing and not self._readers)
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()
 
 
 class AtomicDynamoDbWrites:
     """WSGI middleware: DynamoDB writes are answered one at a time, as DynamoDB serialises
-    the writes of an item (one lock for every table here: the emulator is one process)."""
+    the writes of an item, and reads never alongside one (one lock for every table here:
+    the emulator is one process)."""
 
     def __init__(self, app: WsgiApp) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self._lock = _SharedOrExclusive()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         service, _, action = api_call(environ).partition(":")
-        if service != "dynamodb" or action not in DYNAMODB_WRITES:
+        if service != "dynamodb" or action not in DYNAMODB_WRITES | DYNAMODB_READS:
             return self._app(environ, start_response)
-        with self._lock:
+        with self._lock.exclusive() if action in DYNAMODB_WRITES else self._lock.shared():
             return list(self._app(environ, start_response))
 
 
