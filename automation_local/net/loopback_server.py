@@ -85,7 +85,16 @@ class LoopbackHttpServer:
 
         for method in METHODS:
             setattr(Handler, f"do_{method}", Handler._serve)
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        stopping = self._stopping = threading.Event()
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                # A request still being answered when the server stops (Ctrl-C) fails as what
+                # it calls stops under it: that is the stop, not an error worth a traceback.
+                if not stopping.is_set():
+                    super().handle_error(request, client_address)
+
+        self._server = Server((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, name=name, daemon=True
@@ -104,6 +113,7 @@ class LoopbackHttpServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
