@@ -174,13 +174,27 @@ class TelegramStandIn(StandIn):
 
 
 class LinkedInStandIn(StandIn):
-    """POST /rest/posts with a bearer token: answers 201 with the post id header's body."""
+    """POST /rest/posts with a bearer token: publishes the post and answers 201 with its id
+    in the x-restli-id header, as LinkedIn does.
+
+    `answers_after_publishing`: replies to give, one per post in turn, after the post has
+    been published, instead of the 201: a 5xx, or a 201 delayed past the caller's patience,
+    is LinkedIn taking a post while the caller learns nothing of it. `published` holds the
+    posts made (in this run), however they were answered."""
 
     def __init__(self, token: str, **options: Any) -> None:
         super().__init__(**options)
         self.token = token
+        self.published: list[RecordedRequest] = []
+        self.answers_after_publishing: list[Reply] = []
 
     def answer_request(self, request: RecordedRequest) -> Reply:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return Reply(401, b'{"message": "invalid token"}')
-        return Reply(201, b"{}")
+        if request.method != "POST" or request.path != "/rest/posts":
+            return Reply(404, b'{"message": "not found"}')
+        with self._lock:
+            self.published.append(request)
+            post_id = f"urn:li:share:{len(self.published)}"
+            answer = self.answers_after_publishing.pop(0) if self.answers_after_publishing else None
+        return answer or Reply(201, b"", headers={"x-restli-id": post_id})

@@ -37,7 +37,7 @@ from aws_lambda_powertools.utilities.batch import async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
-from worker_tasks.outcome import TaskOutcome
+from worker_tasks.outcome import BegunActs, TaskOutcome
 from worker_tasks.registry import processor_for
 from worker_tasks.results import build_result
 
@@ -99,9 +99,10 @@ def _store_data(order: OrderMessage, data: bytes) -> PayloadS3Pointer:
     return result_payloads.store(_s3(), PAYLOAD_BUCKET_NAME, key, data)
 
 
-def _run_task(order: OrderMessage, deadline: float) -> TaskOutcome:
+def _run_task(order: OrderMessage, deadline: float, acts: BegunActs) -> TaskOutcome:
     try:
-        return processor_for(order.taskType)(order, deadline)
+        with acts.recording():
+            return processor_for(order.taskType)(order, deadline)
     except ExternalCallError as failed:
         error = {"message": str(failed), **failed.details, **({} if failed.retryable else {"retryable": False})}
         return TaskOutcome(failed.status, str(failed), error=error, retryable=failed.retryable)
@@ -116,10 +117,13 @@ async def _bounded_task(order: OrderMessage) -> TaskOutcome:
         return TaskOutcome(ResultStatus.CANCELLED, "not started: no time left in this invocation")
     task_deadline = time.monotonic() + budget
     loop = asyncio.get_running_loop()
+    acts = BegunActs()
     try:
-        return await asyncio.wait_for(loop.run_in_executor(executor, _run_task, order, task_deadline), budget)
+        return await asyncio.wait_for(loop.run_in_executor(executor, _run_task, order, task_deadline, acts), budget)
     except TimeoutError:
-        return TaskOutcome(ResultStatus.TIMEOUT, f"task exceeded its {budget:.0f} s bound")
+        # The task's thread runs on: an unrepeatable act it began may still happen, so such
+        # an attempt is escalated, not retried (worker_tasks.outcome).
+        return acts.outcome_after_timeout(f"task exceeded its {budget:.0f} s bound")
 
 
 # The DynamoDB calls of a record run in worker threads (blocking I/O); calls that follow

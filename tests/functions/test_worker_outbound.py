@@ -3,10 +3,16 @@
 The session's stack allows 127.0.0.1/32 (OutboundAllowedNetworks, as the local runtime
 does for its stand-ins); without it a loopback URL is refused before any connection, and
 the failure is escalated at once (asking again would be refused again).
+
+And a LinkedIn post at most once: LinkedIn's stand-in takes the post, then answers with a
+5xx or too late; the order is escalated for a person to check, never requeued to post
+again, also when the worker's bound on the task fires while the POST is under way.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,10 +21,12 @@ import pytest
 from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.stack import DeployedStack
 from automation_local.lambda_.functions import stack_functions
-from automation_local.outside.standins import Reply, TargetSite
-from automation_shared.contracts import ResultMessage
+from automation_local.outside.account import SECRET_VALUES
+from automation_local.outside.standins import LinkedInStandIn, Reply, TargetSite
+from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import order_message
-from tests.functions.handlers import loaded_handler
+from automation_shared.order_records import OrderRecords
+from tests.functions.handlers import context_for, loaded_handler
 from tests.functions.queues import Queue
 from tests.functions.test_worker import make_order, results_by_order, run_worker
 
@@ -130,3 +138,110 @@ def test_an_allow_listed_stand_in_on_loopback_is_reached(
     # THEN it is reached and the task succeeds
     assert result.status.value == "success"
     assert len(site.requests_to("/health")) == before + 1
+
+
+# ------------------------------------------------------------------ a LinkedIn post, at most once
+def publishing_order() -> OrderMessage:
+    return make_order(
+        "scheduled-linkedin",
+        payload={"parameters": {"topic": "queues", "publish": True, "author": "urn:li:person:1"}, "timeout": 30},
+    )
+
+
+@pytest.fixture
+def linkedin(monkeypatch: pytest.MonkeyPatch) -> Iterator[LinkedInStandIn]:
+    """A LinkedIn stand-in of the test's own (the session's counts posts for other tests),
+    taking the token the account holds; the worker reads its base URL at each call."""
+    with LinkedInStandIn(SECRET_VALUES["LinkedInAccessTokenSecretName"]) as running:
+        monkeypatch.setenv("LINKEDIN_API_BASE_URL", running.base_url)
+        yield running  # type: ignore[misc]
+
+
+@pytest.fixture
+def records(emulator: Emulator, deployed_stack: DeployedStack) -> OrderRecords:
+    return OrderRecords(emulator.client("dynamodb"), deployed_stack.outputs["OrdersTableName"])
+
+
+def _worker_then_feedback(
+    worker: Any, feedback: Any, order: OrderMessage, order_queue: Queue, result_queue: Queue, timeout_seconds: float
+) -> ResultMessage:
+    """The order run by the worker, its result acted on by feedback; the result returned."""
+    order_queue.send([order_message(order)])
+    assert run_worker(worker, order_queue.receive_event(1), timeout_seconds) == set()
+    [message] = result_queue.receive(1)
+    response = feedback.lambda_handler(result_queue.event([message]), context_for("feedback"))
+    assert response["batchItemFailures"] == []
+    return ResultMessage.model_validate_json(message["Body"])
+
+
+def _escalated_as_maybe_posted(result: ResultMessage, status: str) -> dict[str, Any]:
+    assert result.status.value == status
+    assert result.followUpAction is not None and result.followUpAction.value == "escalate"
+    assert result.result.summary.startswith("LinkedIn post may have been made")
+    assert "a person must check" in result.result.summary
+    assert result.result.metadata is not None and result.result.metadata.errorDetails is not None
+    details = result.result.metadata.errorDetails
+    assert (details["outcomeUnknown"], details["retryable"], details["author"]) == (True, False, "urn:li:person:1")
+    return details
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        (Reply(503, b'{"message": "unavailable"}'), "failure"),
+        # Answered after the task's bound (about 2 s in a 3 s invocation): a socket timeout
+        # in the task, or the worker's bound firing first; either is a post of unknown outcome.
+        (Reply(201, b"", delay_seconds=6.0), "timeout"),
+    ],
+)
+def test_a_post_linkedin_took_but_did_not_confirm_is_escalated_and_made_once(
+    worker: Any,
+    feedback: Any,
+    linkedin: LinkedInStandIn,
+    order_queue: Queue,
+    result_queue: Queue,
+    records: OrderRecords,
+    answer: Reply,
+    status: str,
+) -> None:
+    # GIVEN LinkedIn that publishes the next post, then answers with a 503 or too late, and
+    # an order to publish on its first attempt (3 retries left)
+    linkedin.answers_after_publishing.append(answer)
+    order = publishing_order()
+    # WHEN the worker runs it and feedback acts on its result
+    result = _worker_then_feedback(worker, feedback, order, order_queue, result_queue, timeout_seconds=3)
+    # THEN the result asks a person to check, with the draft to look for, instead of a retry
+    details = _escalated_as_maybe_posted(result, status)
+    assert details["draft"].startswith("Answer to:")
+    # AND the order is escalated with nothing requeued: LinkedIn has exactly one post of it
+    assert order_queue.drain() == []
+    item = records.item(order.orderId)
+    assert item is not None and item["status"]["S"] == "escalated"
+    assert len(linkedin.published) == 1
+
+
+def test_a_task_whose_bound_fires_during_a_post_is_escalated_not_retried(
+    worker: Any, order_queue: Queue, result_queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a scheduled-linkedin task that begins its post and is still posting when the
+    # worker's bound on it fires (its thread cannot be stopped and may still post)
+    outcome_module = sys.modules[worker.BegunActs.__module__]
+    released = threading.Event()
+
+    def still_posting(order: OrderMessage, deadline: float) -> Any:
+        outcome_module.begin_unrepeatable_act("LinkedIn post", author="urn:li:person:1", draft="A post")
+        released.wait()
+        raise AssertionError("released only once the test is over")
+
+    monkeypatch.setattr(worker, "processor_for", lambda task_type: still_posting)
+    order = publishing_order()
+    order_queue.send([order_message(order)])
+    try:
+        # WHEN the worker runs it in an invocation of 3 s
+        assert run_worker(worker, order_queue.receive_event(1), timeout_seconds=3) == set()
+    finally:
+        released.set()
+    # THEN the timeout is escalated for a person to check, not requeued to post again
+    result = results_by_order(result_queue)[order.orderId]
+    details = _escalated_as_maybe_posted(result, "timeout")
+    assert (details["act"], details["draft"]) == ("LinkedIn post", "A post")

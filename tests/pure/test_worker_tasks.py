@@ -2,7 +2,9 @@
 task type's processor, and the outcome as the ResultMessage feedback receives.
 
 url-monitoring reaches a site: here the target-site stand-in on 127.0.0.1, let through
-by OUTBOUND_ALLOWED_NETWORKS as the local stacks let their stand-ins through.
+by OUTBOUND_ALLOWED_NETWORKS as the local stacks let their stand-ins through. So does
+scheduled-linkedin's post, to the LinkedIn stand-in (its draft and token patched in: no
+Perplexity, no secret).
 """
 
 from __future__ import annotations
@@ -10,18 +12,27 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from worker_tasks.outcome import TaskFailedError, TaskOutcome
+from worker_tasks import scheduled_posts
+from worker_tasks.outcome import (
+    BegunActs,
+    OutcomeUnknownError,
+    TaskFailedError,
+    TaskOutcome,
+    begin_unrepeatable_act,
+)
 from worker_tasks.registry import PROCESSOR_MODULES, processor_for
-from worker_tasks.results import build_result, estimated_cost
+from worker_tasks.results import build_result, estimated_cost, follow_up_action
 
 from automation_local.lambda_.esm.filtering import matches_filter_criteria
-from automation_local.outside.standins import Reply, TargetSite
+from automation_local.net.loopback_server import free_port
+from automation_local.outside.standins import LinkedInStandIn, Reply, TargetSite
 from automation_shared import batch_invocation
 from automation_shared.contracts import (
     FollowUpAction,
@@ -31,7 +42,7 @@ from automation_shared.contracts import (
     ResultStatus,
     TaskType,
 )
-from automation_shared.http_client import ALLOWED_NETWORKS_VARIABLE, RefusedAddressError
+from automation_shared.http_client import ALLOWED_NETWORKS_VARIABLE, ExternalCallError, RefusedAddressError
 from automation_shared.messages import result_message
 from automation_shared.result_payloads import data_bytes, payload_key
 from automation_shared.routing import ORDER_QUEUE_FILTER_CRITERIA, RESULT_QUEUE_FILTER_CRITERIA
@@ -294,3 +305,143 @@ def test_the_work_deadline_keeps_a_margin_and_leaves_the_longest_task_its_time(
     # longest task the webhook accepts for this timeout its whole time after setup
     assert deadline - work_deadline == pytest.approx(margin)
     assert work_deadline - started >= longest_task_seconds(timeout_seconds) + SETUP_SECONDS
+
+
+# ------------------------------------------------------------------ a LinkedIn post, at most once
+LINKEDIN_TOKEN = "li-token"
+DRAFT = "Queues decouple what asks from what does."
+
+
+def publishing_order() -> OrderMessage:
+    """The sample scheduled-linkedin order, asked to publish."""
+    return order_of(
+        "worker-scheduled-linkedin",
+        parameters={"topic": "serverless queues", "publish": True, "author": "urn:li:person:1"},
+    )
+
+
+@pytest.fixture
+def linkedin_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Points scheduled-linkedin's LinkedIn calls at a base URL (Perplexity's draft is DRAFT)."""
+    monkeypatch.setenv(ALLOWED_NETWORKS_VARIABLE, "127.0.0.1/32")
+    monkeypatch.setattr(scheduled_posts, "complete", lambda prompt, deadline: DRAFT)
+
+    def point_at(base_url: str) -> None:
+        monkeypatch.setattr(scheduled_posts, "api_access", lambda *names: (LINKEDIN_TOKEN, base_url))
+
+    return point_at
+
+
+@pytest.fixture
+def linkedin() -> Iterator[LinkedInStandIn]:
+    with LinkedInStandIn(LINKEDIN_TOKEN) as running:
+        yield running  # type: ignore[misc]
+
+
+def test_a_post_linkedin_accepts_is_published_once_with_its_id(
+    linkedin_at: Callable[[str], None], linkedin: LinkedInStandIn
+) -> None:
+    # GIVEN LinkedIn answering as usual
+    linkedin_at(linkedin.base_url)
+    # WHEN the order is run
+    outcome = processor_for(TaskType.SCHEDULED_LINKEDIN)(publishing_order(), deadline_in())
+    # THEN the draft is published once, and the result names the post
+    assert (outcome.status, outcome.data["published"], outcome.data["postId"]) == (
+        ResultStatus.SUCCESS,
+        True,
+        "urn:li:share:1",
+    )
+    assert [post.json()["commentary"] for post in linkedin.published] == [DRAFT]
+
+
+@pytest.mark.parametrize(
+    "answer, status, why",
+    [
+        (Reply(503, b'{"message": "unavailable"}'), ResultStatus.FAILURE, "LinkedIn: HTTP 503"),
+        (Reply(500, b'{"message": "internal"}'), ResultStatus.FAILURE, "LinkedIn: HTTP 500"),
+        (Reply(504, b""), ResultStatus.FAILURE, "LinkedIn: HTTP 504"),
+        (Reply(408, b""), ResultStatus.FAILURE, "LinkedIn: HTTP 408"),
+        (Reply(201, b"", delay_seconds=3.0), ResultStatus.TIMEOUT, "timed out after"),
+    ],
+)
+def test_a_post_of_unknown_outcome_is_escalated_for_a_person_not_retried(
+    linkedin_at: Callable[[str], None], linkedin: LinkedInStandIn, answer: Reply, status: ResultStatus, why: str
+) -> None:
+    # GIVEN LinkedIn that publishes the post, then answers with a server error or too late
+    # for the task (its deadline is 1 s away)
+    linkedin_at(linkedin.base_url)
+    linkedin.answers_after_publishing.append(answer)
+    order = publishing_order()
+    # WHEN the order is run
+    with pytest.raises(OutcomeUnknownError) as unknown:
+        processor_for(order.taskType)(order, deadline_in(1.0))
+    # THEN the post was made once, and the failure is not retryable: escalated at once, its
+    # reason saying the post may exist, with the draft and author to look for
+    assert len(linkedin.published) == 1
+    failure = unknown.value
+    assert failure.status is status and failure.retryable is False and why in str(failure)
+    assert str(failure).startswith("LinkedIn post may have been made")
+    assert "a person must check" in str(failure)
+    assert failure.details | {"outcomeUnknown": True, "draft": DRAFT, "author": "urn:li:person:1"} == failure.details
+    assert follow_up_action(order, failure.status, retryable=failure.retryable) is FollowUpAction.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "answer, status",
+    [
+        (Reply(429, b'{"message": "throttled"}'), ResultStatus.RATE_LIMITED),
+        (Reply(422, b'{"message": "invalid author"}'), ResultStatus.FAILURE),
+        (Reply(403, b'{"message": "not allowed"}'), ResultStatus.FAILURE),
+    ],
+)
+def test_a_post_linkedin_refused_is_retried_as_any_failure(
+    linkedin_at: Callable[[str], None], answer: Reply, status: ResultStatus
+) -> None:
+    # GIVEN LinkedIn refusing the post (rate limited, or a 4xx other than 408): nothing published
+    with TargetSite({"/rest/posts": answer}) as refusing:
+        linkedin_at(refusing.base_url)
+        order = publishing_order()
+        # WHEN the order is run
+        with pytest.raises(ExternalCallError) as failed:
+            processor_for(order.taskType)(order, deadline_in())
+        assert len(refusing.requests_to("/rest/posts")) == 1
+    # THEN the failure is retryable, and requeued while retries are left
+    assert not isinstance(failed.value, OutcomeUnknownError)
+    assert failed.value.status is status and failed.value.retryable is True
+    assert follow_up_action(order, failed.value.status, retryable=failed.value.retryable) is FollowUpAction.REQUEUE
+
+
+def test_a_post_that_never_left_is_retried(linkedin_at: Callable[[str], None]) -> None:
+    # GIVEN a LinkedIn address where nothing listens (the connection is refused before sending)
+    linkedin_at(f"http://127.0.0.1:{free_port()}")
+    order = publishing_order()
+    # WHEN the order is run
+    with pytest.raises(ExternalCallError) as failed:
+        processor_for(order.taskType)(order, deadline_in())
+    # THEN nothing can have been published: the failure is retryable
+    assert not isinstance(failed.value, OutcomeUnknownError) and failed.value.retryable is True
+
+
+def test_a_task_overrunning_its_bound_during_an_unrepeatable_act_is_escalated() -> None:
+    # GIVEN two attempts' acts: one whose task began a LinkedIn post (in the task's thread, as
+    # the worker records it), one whose task began none
+    posting, reading = BegunActs(), BegunActs()
+    worker_thread = threading.Thread(target=lambda: _in(posting, lambda: begin_unrepeatable_act("LinkedIn post")))
+    worker_thread.start()
+    worker_thread.join()
+    begin_unrepeatable_act("LinkedIn post")  # outside any task: recorded nowhere
+    # WHEN the worker's bound fires on each
+    after_post, after_read = (acts.outcome_after_timeout("task exceeded its 30 s bound") for acts in (posting, reading))
+    # THEN the one that began a post is escalated (its thread may still post), the other retried
+    order = publishing_order()
+    assert after_post.status is ResultStatus.TIMEOUT and after_post.retryable is False
+    assert after_post.summary.startswith("LinkedIn post may have been made (task exceeded its 30 s bound)")
+    assert after_post.error is not None and after_post.error["outcomeUnknown"] is True
+    assert follow_up_action(order, after_post.status, retryable=after_post.retryable) is FollowUpAction.ESCALATE
+    assert (after_read.status, after_read.retryable, after_read.error) == (ResultStatus.TIMEOUT, True, None)
+    assert follow_up_action(order, after_read.status, retryable=after_read.retryable) is FollowUpAction.REQUEUE
+
+
+def _in(acts: BegunActs, task: Callable[[], None]) -> None:
+    with acts.recording():
+        task()

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from automation_local.net.loopback_server import POLL_SECONDS
+from automation_local.net.loopback_server import POLL_SECONDS, free_port
 from automation_local.outside.standins import Reply, TargetSite
 from automation_shared import http_client
 from automation_shared.http_client import ExternalCallError, RefusedAddressError, refusal_reason, request
@@ -277,6 +277,70 @@ def test_a_redirect_to_another_scheme_is_refused(allow: Callable[[str], None]) -
     assert refused.value.retryable is False and "ftp" in str(refused.value)
 
 
+CREDENTIALS = {"Authorization": "Bearer secret-key", "X-Api-Key": "secret-key"}
+
+
+def credentials_seen(headers: dict[str, str]) -> dict[str, str]:
+    """The credential headers a stand-in received, by their names in CREDENTIALS (urllib sends "X-api-key")."""
+    received = {name.lower(): value for name, value in headers.items()}
+    return {name: received[name.lower()] for name in CREDENTIALS if name.lower() in received}
+
+
+@pytest.mark.parametrize(
+    ("status", "method"), [(301, "POST"), (302, "POST"), (303, "POST"), (307, "GET"), (308, "GET")]
+)
+def test_a_redirect_to_another_origin_drops_the_credentials(
+    allow: Callable[[str], None], site: TargetSite, status: int, method: str
+) -> None:
+    # GIVEN a request with a bearer key and an API key header to a server (127.0.0.1, one
+    # port) that redirects to another origin (127.0.0.1, another port)
+    allow(ALLOW_LOOPBACK)
+    redirect = Reply(status, b"", "text/plain", headers={"Location": f"{site.base_url}/"})
+    with TargetSite({"/": redirect}) as first:
+        # WHEN it is made (POST, as Perplexity and LinkedIn are called, where urllib follows it)
+        response = request(
+            f"{first.base_url}/",
+            deadline(),
+            method=method,
+            headers={**CREDENTIALS, "Accept": "text/plain"},
+            json_body={"q": 1} if method == "POST" else None,
+        )
+        # THEN the first server got the credentials, the second none of them (the other headers still)
+        [asked] = first.requests
+        assert credentials_seen(asked.headers) == CREDENTIALS
+    assert response.status == 200
+    [redirected] = site.requests
+    assert credentials_seen(redirected.headers) == {}
+    assert redirected.headers.get("Accept") == "text/plain"
+
+
+def test_a_redirect_within_the_origin_keeps_the_credentials(allow: Callable[[str], None]) -> None:
+    # GIVEN a server that redirects to another path of its own origin
+    allow(ALLOW_LOOPBACK)
+    with TargetSite({"/": Reply(200, b"hello", "text/plain")}) as server:
+        server.pages["/old"] = Reply(302, b"", "text/plain", headers={"Location": f"{server.base_url}/"})
+        # WHEN a request with credentials asks for the old path
+        response = request(f"{server.base_url}/old", deadline(), headers=CREDENTIALS)
+        # THEN the redirected request carries them too
+        assert response.status == 200
+        assert [r.path for r in server.requests] == ["/old", "/"]
+        assert credentials_seen(server.requests[1].headers) == CREDENTIALS
+
+
+@pytest.mark.parametrize(
+    ("url", "other", "same"),
+    [
+        ("https://api.example.com/a", "https://API.example.com:443/b", True),
+        ("http://127.0.0.1:8000/", "http://127.0.0.1:8001/", False),
+        ("http://api.example.com/", "https://api.example.com/", False),
+        ("https://api.example.com/", "https://evil.example.com/", False),
+        ("https://api.example.com/", "https://api.example.com:99999/", False),
+    ],
+)
+def test_an_origin_is_scheme_host_and_port(url: str, other: str, same: bool) -> None:
+    assert http_client.same_origin(url, other) is same
+
+
 def test_a_proxy_in_the_environment_is_not_used(
     allow: Callable[[str], None], refused_target: TargetSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -289,6 +353,82 @@ def test_a_proxy_in_the_environment_is_not_used(
         with pytest.raises(RefusedAddressError):
             request(f"{refused_target.base_url}/", deadline())
         assert proxy.requests == [] and refused_target.requests == []
+
+
+# ------------------------------------------------------------------ whether a failed request may have been carried out
+@pytest.fixture
+def hanging_up() -> Iterator[str]:
+    """A server on 127.0.0.1 that reads each request whole, then closes without a word: the
+    request arrived, its answer never does. Yields its base URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(POLL_SECONDS)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(5)
+                received = b""
+                while b"\r\n\r\n" not in received and (chunk := connection.recv(4096)):
+                    received += chunk
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stopping.set()
+        server.join()
+        listener.close()
+
+
+def test_a_request_sent_and_never_answered_in_time_may_have_been_carried_out(allow: Callable[[str], None]) -> None:
+    # GIVEN a server that takes the POST and answers 3 s later, and a deadline 0.5 s away
+    allow(ALLOW_LOOPBACK)
+    with TargetSite({"/posts": Reply(201, b"", delay_seconds=3.0)}) as slow:
+        # WHEN the POST is made
+        with pytest.raises(ExternalCallError) as failed:
+            request(f"{slow.base_url}/posts", time.monotonic() + 0.5, method="POST", json_body={"text": "hello"})
+        # THEN it timed out with its outcome unknown: the server had the request
+        assert len(slow.requests) == 1
+    assert failed.value.status.value == "timeout" and failed.value.outcome_unknown is True
+
+
+def test_a_request_whose_connection_drops_before_the_answer_may_have_been_carried_out(
+    allow: Callable[[str], None], hanging_up: str
+) -> None:
+    # GIVEN a server that reads the request and hangs up
+    allow(ALLOW_LOOPBACK)
+    # WHEN a POST is made, THEN it fails with its outcome unknown
+    with pytest.raises(ExternalCallError) as failed:
+        request(f"{hanging_up}/posts", deadline(), method="POST", json_body={"text": "hello"})
+    assert failed.value.outcome_unknown is True
+
+
+def test_a_request_refused_before_sending_was_certainly_not_carried_out(allow: Callable[[str], None]) -> None:
+    # GIVEN an address where nothing listens
+    allow(ALLOW_LOOPBACK)
+    # WHEN a POST is made, THEN it fails, and nothing can have been carried out
+    with pytest.raises(ExternalCallError) as failed:
+        request(f"http://127.0.0.1:{free_port()}/posts", deadline(), method="POST", json_body={"text": "hello"})
+    assert failed.value.outcome_unknown is False and failed.value.retryable is True
+
+
+@pytest.mark.parametrize(
+    ("status", "unknown"),
+    [(500, True), (502, True), (503, True), (408, True), (429, False), (400, False), (404, False)],
+)
+def test_an_error_status_says_whether_the_request_may_have_been_carried_out(status: int, unknown: bool) -> None:
+    # GIVEN an answer with an error status, WHEN it is raised for
+    answer = http_client.HttpResponse(status, {}, b"", 1.0, "https://api.example.com/posts")
+    with pytest.raises(ExternalCallError) as failed:
+        http_client.raise_for_status(answer, "API")
+    # THEN a 5xx or 408 leaves the outcome open; a 429 or another 4xx is a refusal
+    assert failed.value.outcome_unknown is unknown
 
 
 # ------------------------------------------------------------------ TLS on the name

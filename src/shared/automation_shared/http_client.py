@@ -19,6 +19,22 @@ OUTBOUND_ALLOWED_NETWORKS (comma-separated CIDR networks, the template's
 OutboundAllowedNetworks) lets addresses of those networks through, as the local runtime
 does for its stand-ins on 127.0.0.1.
 
+Credentials stay with their origin: a redirect to another origin (scheme, host and port,
+as a browser compares them) drops Authorization, Proxy-Authorization, Cookie
+and any header naming an API key or token (`credential_header`), so a bearer key sent to
+Perplexity or LinkedIn never reaches the host a redirect names. Once dropped they stay
+dropped for the rest of the chain, also on a redirect back. urllib itself forwards every
+header but the content ones.
+
+A failure says whether the server may have acted on the request (`outcome_unknown`): once
+the first byte of a request has been sent, a timeout, a dropped connection or a garbled
+answer leaves open whether it was carried out, and so does a 5xx or 408 answer. Before
+that (a name that does not resolve, a refused connection, a failed TLS handshake) the
+server certainly did nothing. Idempotent calls may ignore it; a call that must not be done
+twice (a LinkedIn post) must not be repeated blindly when it is set. The connection marks
+its first send on the exchange of the calling thread's context (`_EXCHANGE`): urllib gives
+its connection nothing else of the call.
+
 Why not a package (requests with an adapter, urllib3's resolver hooks): the layer would
 carry another HTTP stack for what two subclasses of http.client do here.
 """
@@ -26,6 +42,7 @@ carry another HTTP stack for what two subclasses of http.client do here.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import http.client
 import ipaddress
@@ -57,14 +74,22 @@ _NAT64_V6 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits 
 
 class ExternalCallError(Exception):
     """A call to the outside failed in a way worth reporting; `status` is the result status it
-    means, `retryable` False when trying again cannot succeed (the worker escalates at once)."""
+    means, `retryable` False when trying again cannot succeed (the worker escalates at once),
+    `outcome_unknown` True when the server may have carried the request out all the same."""
 
     def __init__(
-        self, summary: str, status: ResultStatus = ResultStatus.FAILURE, *, retryable: bool = True, **details: Any
+        self,
+        summary: str,
+        status: ResultStatus = ResultStatus.FAILURE,
+        *,
+        retryable: bool = True,
+        outcome_unknown: bool = False,
+        **details: Any,
     ) -> None:
         super().__init__(summary)
         self.status = status
         self.retryable = retryable
+        self.outcome_unknown = outcome_unknown
         self.details = details
 
 
@@ -173,8 +198,26 @@ def vetted_addresses(host: str, port: int) -> list[tuple[Any, ...]]:
     return answers
 
 
+@dataclass
+class _Exchange:
+    """One call of request(): whether any byte of it has left for the server."""
+
+    sent: bool = False
+
+
+_EXCHANGE: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar("http_exchange", default=None)
+
+
 class _VettedHTTPConnection(http.client.HTTPConnection):
     """Connects to a vetted address of its host; the request still names the host (Host header)."""
+
+    def send(self, data: Any) -> None:
+        if self.sock is None and self.auto_open:
+            self.connect()  # what http.client's send does first; a failure here sent nothing
+        # Marked before the bytes go: a send that fails half way may still have delivered the request.
+        if (exchange := _EXCHANGE.get()) is not None:
+            exchange.sent = True
+        super().send(data)
 
     def connect(self) -> None:
         sys.audit("http.client.connect", self, self.host, self.port)
@@ -214,8 +257,34 @@ class _VettedHTTPSHandler(urllib.request.HTTPSHandler):
         return self.do_open(_VettedHTTPSConnection, req)  # the default TLS context, as urlopen's
 
 
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_CREDENTIAL_NAME_PARTS = ("api-key", "api_key", "apikey", "token")
+
+
+def credential_header(name: str) -> bool:
+    """Whether a request header carries a credential (dropped on a redirect to another origin)."""
+    lowered = name.lower()
+    return lowered in _CREDENTIAL_HEADERS or any(part in lowered for part in _CREDENTIAL_NAME_PARTS)
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None if the URL has no readable one."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:  # a port out of range or not a number
+        return None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def same_origin(url: str, other: str) -> bool:
+    origin = _origin(url)
+    return origin is not None and origin == _origin(other)
+
+
 class _RedirectHandler(urllib.request.HTTPRedirectHandler):
-    """Follows redirects to http and https only (urllib's would also follow ftp://)."""
+    """Follows redirects to http and https only (urllib's would also follow ftp://), without
+    the request's credentials when the redirect leaves its origin."""
 
     def redirect_request(
         self,
@@ -228,7 +297,11 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
     ) -> urllib.request.Request | None:
         if urlsplit(newurl).scheme not in ("http", "https"):
             raise ExternalCallError(f"refused: redirect to a {urlsplit(newurl).scheme}: URL", retryable=False)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+        redirected = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if redirected is not None and not same_origin(req.full_url, newurl):
+            for name in [name for name in redirected.headers if credential_header(name)]:
+                redirected.remove_header(name)
+        return redirected
 
 
 def _opener() -> urllib.request.OpenerDirector:
@@ -271,7 +344,8 @@ def request(
     json_body: Any = None,
 ) -> HttpResponse:
     """One HTTP exchange; HTTP error statuses are returned, transport failures raise
-    ExternalCallError (a refused address: RefusedAddressError, not retryable)."""
+    ExternalCallError (a refused address: RefusedAddressError, not retryable), with
+    `outcome_unknown` once the request had begun to leave."""
     if not url.startswith(("http://", "https://")):
         raise ExternalCallError(f"unsupported URL scheme: {url[:40]}")
     timeout = deadline - time.monotonic()
@@ -283,6 +357,8 @@ def request(
         all_headers.setdefault("Content-Type", "application/json")
     prepared = urllib.request.Request(url, data=data, headers=all_headers, method=method)  # noqa: S310 - scheme checked
     started = time.monotonic()
+    exchange = _Exchange()
+    token = _EXCHANGE.set(exchange)
     try:
         with _OPENER.open(prepared, timeout=timeout) as response:
             body = response.read(MAX_BODY_BYTES)
@@ -290,14 +366,22 @@ def request(
     except urllib.error.HTTPError as error:
         body, status, response_headers, final_url = error.read(MAX_BODY_BYTES), error.code, dict(error.headers), url
     except TimeoutError as error:
-        raise ExternalCallError(f"timed out after {timeout:.1f} s", status=ResultStatus.TIMEOUT) from error
-    except (urllib.error.URLError, OSError) as error:
-        raise ExternalCallError(f"request failed: {error}") from error
+        raise ExternalCallError(
+            f"timed out after {timeout:.1f} s", status=ResultStatus.TIMEOUT, outcome_unknown=exchange.sent
+        ) from error
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        # HTTPException: an answer http.client cannot read (a bad status line, a body cut short).
+        raise ExternalCallError(f"request failed: {error}", outcome_unknown=exchange.sent) from error
+    finally:
+        _EXCHANGE.reset(token)
     return HttpResponse(status, response_headers, body, (time.monotonic() - started) * 1000, final_url)
 
 
 def raise_for_status(response: HttpResponse, what: str) -> None:
+    """ExternalCallError for an error status: a 429 is rate limited (refused, not carried out);
+    a 5xx or 408 leaves open whether the request was carried out (`outcome_unknown`)."""
     if response.status == 429:
         raise ExternalCallError(f"{what}: rate limited", status=ResultStatus.RATE_LIMITED)
     if response.status >= 400:
-        raise ExternalCallError(f"{what}: HTTP {response.status}", httpStatus=response.status)
+        unknown = response.status >= 500 or response.status == 408
+        raise ExternalCallError(f"{what}: HTTP {response.status}", outcome_unknown=unknown, httpStatus=response.status)

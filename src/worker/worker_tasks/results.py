@@ -5,7 +5,8 @@ Follow-up rules (documented in the README):
   archive; otherwise archive;
 - failure, timeout or rate-limited: requeue while `retryCount` < `retryPolicy.maxRetries`
   (default 3), then escalate; a failure that is not retryable (the task's URL resolves to
-  a refused address) is escalated at once;
+  a refused address, or a LinkedIn post's outcome is unknown: worker_tasks.outcome) is
+  escalated at once;
 - cancelled (the task never started for lack of time): requeue; feedback does not count
   it as an attempt.
 
