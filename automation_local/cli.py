@@ -6,8 +6,9 @@ demo load through it, prints the summary and stops. `--serve` keeps everything u
 Ctrl-C instead, with the console in the browser on 127.0.0.1 (`--console` serves it during
 the demo load and after its summary, until Ctrl-C; see console/). `invoke FUNCTION EVENT`
 runs one function once with an event file, like `sam local invoke` without Docker;
-`redrive QUEUE` moves a DLQ's messages back; `cost --orders-per-month N` prices the usage
-`make bench` measured (see cost/).
+`redrive QUEUE` moves a DLQ's messages back (`--renew-only`: only renews what keeps their
+orders from running twice, before a redrive by the AWS CLI); `cost --orders-per-month N`
+prices the usage `make bench` measured (see cost/).
 
 `--fault NAME=RATE` deals faults to the functions (see aws/fault_proxy.py);
 `--emulator-url` runs against an emulator already up, and `--state-dir` keeps what a run
@@ -37,7 +38,7 @@ from automation_local.cost import command as cost_command
 from automation_local.demo.plan import DEFAULT_USERS
 from automation_local.demo_load import Summary, run_demo_load
 from automation_local.invoke import invoke_event_file
-from automation_local.ops.redrive import redrive_backbone
+from automation_local.ops.redrive import redrive_backbone, renew_backbone_dead_letters
 from automation_local.outside.standins import STAND_IN_NETWORKS
 from automation_local.run_state import DemoArguments, RunState
 from automation_local.runtime import LocalRuntime
@@ -192,13 +193,22 @@ def _redrive(args: argparse.Namespace) -> int:
             "Outputs"
         ]
     }
-    report = redrive_backbone(
+    sqs, dynamodb, backbone = (
         boto3.client("sqs", config=config),
         boto3.client("dynamodb", config=config),
         BackboneOutputs.of(outputs),
-        args.queue,
-        Path(args.journal_dir),
     )
+    if args.renew_only:
+        if renew_backbone_dead_letters(sqs, dynamodb, backbone, args.queue):
+            print(json.dumps({"renewed": True}))
+            return 0
+        print(
+            "some messages could not be read (another reader holds them, or a FIFO group of more than 10):"
+            " redrive with this command instead",
+            file=sys.stderr,
+        )
+        return 1
+    report = redrive_backbone(sqs, dynamodb, backbone, args.queue, Path(args.journal_dir))
     if report.note:
         print(report.note, file=sys.stderr)
     print(json.dumps(report.__dict__))
@@ -277,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     redrive_command.add_argument("queue", choices=["order", "result"])
     redrive_command.add_argument("--stack-name", default="automation-dev")
     redrive_command.add_argument("--journal-dir", default=".", help="where an interrupted move keeps its journal")
+    redrive_command.add_argument(
+        "--renew-only",
+        action="store_true",
+        help="only renew what keeps each DLQ message's order from running twice (before an AWS CLI move task)",
+    )
     redrive_command.set_defaults(command=_redrive)
     args = parser.parse_args(argv)
     _stop_on_signals()

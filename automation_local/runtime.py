@@ -55,9 +55,8 @@ LOCAL_PARAMETERS = {
     "OutboundAllowedNetworks": STAND_IN_NETWORKS,
 }
 # With QueueType=fifo, what a FIFO stack must set (the template's Rules refuse the
-# standard defaults): batches of 10 at most, and receives for an order's retries
-# (samconfig's fifo example sets the same).
-FIFO_PARAMETERS = {"ResultBatchSize": "10", "OrderQueueMaxReceiveCount": "8"}
+# standard default): receives for an order's retries (samconfig's fifo example sets the same).
+FIFO_PARAMETERS = {"OrderQueueMaxReceiveCount": "8"}
 # Concurrent webhook invocations the local HTTP API may start.
 WEBHOOK_CONCURRENCY = 4
 

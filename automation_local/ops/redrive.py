@@ -23,6 +23,19 @@ none is sent twice:
 
 Between a send and the journal's write a crash could still send one message twice; the
 consumers are idempotent, so that would cost one extra read.
+
+What makes them idempotent is kept for as long as a message can come back
+(order_records.MESSAGE_LIFETIME_SECONDS, from the queues' retention), and a redrive sends a
+message anew, so the backbone's redrive (`redrive_backbone`: the command's and the
+console's) renews it for each order before its message goes back (`renew`): the order's
+record and its stored results (OrderRecords.renew_for_redrive). By hand, each message is
+renewed before its send. StartMessageMoveTask moves messages out of sight, so the DLQ is
+read first (a peek: every message received and made visible again at once), and the task
+starts only if that reading saw every message the DLQ holds; otherwise (another reader held
+some, or a FIFO group of more than 10, whose later messages no receive returns while its
+first ones are held) the messages are moved by hand. A message dead-lettered between the
+reading and the task's start goes back unrenewed; what it needs was written at most its
+own lifetime ago, less the seconds between the two.
 """
 
 from __future__ import annotations
@@ -39,6 +52,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from automation_local.cloudformation.outputs import BackboneOutputs
+from automation_local.ops.dead_letter_peek import peek
 from automation_local.ops.queue_counts import queue_counts
 from automation_shared.dead_letters import order_id_in
 from automation_shared.order_records import OrderRecords
@@ -180,10 +194,11 @@ def move_by_hand(
     wait_seconds: int = RECEIVE_WAIT_SECONDS,
     visibility_seconds: int = RECEIVE_VISIBILITY_SECONDS,
     on_moved: Callable[[list[dict[str, Any]]], None] | None = None,
+    renew: Callable[[list[str]], None] | None = None,
 ) -> HandMove:
     """Receive, send to the source, record, delete, until the DLQ is empty (see the module's
-    docstring for when it stops short); `on_moved` is given each batch of messages the
-    source queue took."""
+    docstring for when it stops short); `renew` is given the bodies of each batch before it
+    is sent, `on_moved` each batch of messages the source queue took."""
     journal = _Journal(journal_path)
     move = HandMove()
     # A message received but neither sent nor deleted is visible again after the visibility
@@ -205,6 +220,8 @@ def move_by_hand(
             continue
         sent_before = {m["MessageId"] for m in messages if m["MessageId"] in journal.sent}
         to_send = [m for m in messages if m["MessageId"] not in sent_before]
+        if renew is not None and to_send:
+            renew([m["Body"] for m in to_send])
         sent_ids = _send(sqs, source_queue_url, to_send) if to_send else []
         journal.record(sent_ids)
         move.moved += len(sent_ids)
@@ -228,13 +245,18 @@ def redrive(
     wait_seconds: int = RECEIVE_WAIT_SECONDS,
     visibility_seconds: int = RECEIVE_VISIBILITY_SECONDS,
     on_moved: Callable[[list[dict[str, Any]]], None] | None = None,
+    renew: Callable[[list[str]], None] | None = None,
 ) -> RedriveReport:
-    """Move every message of the DLQ back to the source queue (the waits and `on_moved`:
-    move_by_hand's; StartMessageMoveTask moves them out of sight, so `on_moved` is not
-    called then: the consumers set each order's status when they take it on again)."""
-    started = _start_move_task(sqs, dead_letter_queue_url)
-    if started is not None:
-        return started
+    """Move every message of the DLQ back to the source queue (the waits, `on_moved` and
+    `renew`: move_by_hand's; StartMessageMoveTask moves them out of sight, so `on_moved` is
+    not called then: the consumers set each order's status when they take it on again; and
+    it is used only if `renew` could be given every message first)."""
+    note = "the DLQ could not be read whole before a message move task (each message is renewed before it goes back)"
+    if renew is None or renew_every_message(sqs, dead_letter_queue_url, renew):
+        started = _start_move_task(sqs, dead_letter_queue_url)
+        if started is not None:
+            return started
+        note = "this endpoint has no StartMessageMoveTask (the emulator)"
     name = dead_letter_queue_url.rstrip("/").rsplit("/", 1)[-1]
     move = move_by_hand(
         sqs,
@@ -244,14 +266,31 @@ def redrive(
         wait_seconds=wait_seconds,
         visibility_seconds=visibility_seconds,
         on_moved=on_moved,
+        renew=renew,
     )
-    note = "this endpoint has no StartMessageMoveTask (the emulator): moved by receive, send, delete"
+    note += ": moved by receive, send, delete"
     if move.left:
         note += (
             f"; {move.left} message(s) left in the DLQ (not taken by the source queue, or not deleted):"
             " run the command again (the journal keeps those sent from being sent twice)"
         )
     return RedriveReport("receive-send-delete", moved=move.moved, note=note, left=move.left)
+
+
+def renew_every_message(sqs: Any, dead_letter_queue_url: str, renew: Callable[[list[str]], None]) -> bool:
+    """`renew` given the body of every message the DLQ lets a peek see now; whether that was
+    every message it holds."""
+    reading = peek(sqs, dead_letter_queue_url)
+    if reading.messages:
+        renew([message.body for message in reading.messages])
+    return reading.complete
+
+
+def renew_orders(statuses: OrderRecords, bodies: list[str]) -> None:
+    """For each body naming an order: what keeps that order from running or being acted on
+    twice, kept for the life a new send gives its message (OrderRecords.renew_for_redrive)."""
+    for order_id in dict.fromkeys(filter(None, map(order_id_in, bodies))):
+        statuses.renew_for_redrive(order_id)
 
 
 def set_back_redriven(statuses: OrderRecords, messages: list[dict[str, Any]]) -> None:
@@ -271,8 +310,9 @@ def redrive_backbone(
     *,
     wait_seconds: int = RECEIVE_WAIT_SECONDS,
 ) -> RedriveReport:
-    """The backbone's `order` or `result` DLQ back to its queue, each order moved by hand set
-    back to its status before (what `automation-local redrive` and the console's button do)."""
+    """The backbone's `order` or `result` DLQ back to its queue, each order renewed before its
+    message goes back, and each moved by hand set back to its status before (what
+    `automation-local redrive` and the console's button do)."""
     statuses = OrderRecords(dynamodb, backbone.orders_table_name)
     return redrive(
         sqs,
@@ -280,7 +320,16 @@ def redrive_backbone(
         journal_dir,
         wait_seconds=wait_seconds,
         on_moved=lambda messages: set_back_redriven(statuses, messages),
+        renew=lambda bodies: renew_orders(statuses, bodies),
     )
+
+
+def renew_backbone_dead_letters(sqs: Any, dynamodb: Any, backbone: BackboneOutputs, queue: str) -> bool:
+    """`automation-local redrive QUEUE --renew-only`: the renewal alone, for a redrive by the
+    AWS CLI's message move task (docs/runbook.md); whether every message was seen."""
+    statuses = OrderRecords(dynamodb, backbone.orders_table_name)
+    dead_letter_queue_url, _ = backbone.queue_pair(queue)
+    return renew_every_message(sqs, dead_letter_queue_url, lambda bodies: renew_orders(statuses, bodies))
 
 
 def report_json(report: RedriveReport) -> str:

@@ -17,10 +17,15 @@ over), so two copies of a result meet only if a result waits in the queue for lo
 the worker's lease, or in SQS's rare duplicate deliveries: then the act is at least once,
 as it is for an invocation that dies after acting and before recording.
 
-On FIFO queues (QUEUE_TYPE=fifo) the records run one at a time in the batch's order
-(SqsFifoPartialProcessor; after a failed record the rest of its user's group in the batch
-waits for the next receive), each gathering its own requeue and archive object, so a
-user's results are acted on, and their orders end, in the order they were sent.
+On FIFO queues (QUEUE_TYPE=fifo) the mapping gives feedback one result an invocation
+(template.yaml), as it gives the worker one order: in a batch of several, a user's results
+behind one that failed would be reported failed untried, each of that one's receives
+spending one of theirs, and a transient failure would move them to the DLQ never tried. With
+one a batch, a result's receives are its own tries, and its user's next results wait in the
+queue, unreceived. The record still runs through SqsFifoPartialProcessor (the worker's
+processor; in a larger batch it would keep a user's results in order), gathering its own
+requeue and archive object, so a user's results are acted on, and their orders end, in the
+order they were sent.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The worker and feedback on FIFO queues (QueueType=fifo): a failed order stays at the head
 of its user's group through its retries, a body the contract refuses is returned at once,
-and feedback stops a user's results at the first that fails while other users' go on.
+feedback stops a user's results at the first that fails while other users' go on, and a
+user's results held behind one that fails are each tried their receives.
 
 Both handlers run against a FIFO stack of their own in the session's emulator; messages go
 through its real FIFO queues (whose groups the emulator holds while a message is in flight).
@@ -19,7 +20,8 @@ import pytest
 
 from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.stack import DeployedStack, deploy
-from automation_local.outside.standins import STAND_IN_NETWORKS, Reply, TargetSite
+from automation_local.lambda_.esm.poller import stack_mappings
+from automation_local.outside.standins import STAND_IN_NETWORKS, RecordedRequest, Reply, TargetSite, TelegramStandIn
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import RETRY_COUNT_ATTRIBUTE, fifo_id, order_message, result_message
 from automation_shared.order_records import OrderRecords, OrderState
@@ -39,7 +41,6 @@ def fifo_stack(emulator: Emulator) -> DeployedStack:
         parameters={
             "ProjectName": "fifo-functions",
             "QueueType": "fifo",
-            "ResultBatchSize": "10",
             "OrderQueueMaxReceiveCount": "8",
             "RequeueBaseDelaySeconds": str(BACKOFF_SECONDS),
             "OutboundAllowedNetworks": STAND_IN_NETWORKS,
@@ -194,3 +195,57 @@ def test_feedback_stops_a_users_results_at_the_first_that_fails_and_acts_on_othe
     assert records.get(held_back.orderId) is None
     done = records.get(other_user.orderId)
     assert done is not None and done["status"] == OrderState.ARCHIVED.value
+
+
+def test_a_users_results_held_behind_one_that_fails_are_each_tried_and_none_is_dead_lettered(
+    emulator: Emulator,
+    fifo_stack: DeployedStack,
+    fifo_feedback: Any,
+    result_queue: Queue,
+    records: OrderRecords,
+    telegram: TelegramStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN four results of one user asking to notify them, their orders processing, and a
+    # Telegram that is flaky for a while: it answers 502 to the first send of each message
+    orders = [an_order("user-42") for _ in range(4)]
+    results = [a_result("user-42", orderId=order.orderId, followUpAction="notify") for order in orders]
+    for order in orders:
+        records.record_accepted(order)
+        records.claim_attempt(order, "its-message", 60_000)
+    result_queue.send([result_message(r, message_id=r.orderId, retry_count=0, fifo=True) for r in results])
+    dead_letters = emptied(emulator, fifo_stack.outputs["ResultDeadLetterQueueUrl"])
+    answered = telegram.answer_request
+    texts_sent_once: set[str] = set()
+    delivered: list[str] = []
+
+    def flaky(request: RecordedRequest) -> Reply:
+        text = request.json().get("text", "")
+        if text not in texts_sent_once:
+            texts_sent_once.add(text)
+            return Reply(502, b'{"ok": false, "description": "Bad Gateway"}')
+        delivered.append(text)
+        return answered(request)
+
+    monkeypatch.setattr(telegram, "answer_request", flaky)
+    # WHEN the feedback mapping delivers them as Lambda does: batches of its BatchSize, the
+    # records the response names failed returned after the visibility timeout (at once here),
+    # the others deleted, the queue moving a record received more than its maxReceiveCount
+    # times to its DLQ
+    batch_size = stack_mappings(emulator, fifo_stack)["FeedbackResultQueueMapping"].batch_size
+    for _ in range(20):
+        batch = result_queue.receive_now(most=batch_size)
+        if not batch:
+            break
+        failed = failed_ids(fifo_feedback, "feedback", result_queue.event(batch))
+        result_queue.delete([m for m in batch if m["MessageId"] not in failed])
+        for message in batch:
+            if message["MessageId"] in failed:
+                emulator.client("sqs").change_message_visibility(
+                    QueueUrl=result_queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+    # THEN every result was acted on, in the order they were sent, none reached the DLQ, and
+    # no order is left processing
+    assert dead_letters.drain() == []
+    assert [(records.get(order.orderId) or {}).get("status") for order in orders] == [OrderState.NOTIFIED.value] * 4
+    assert [next(r.orderId for r in results if r.orderId in text) for text in delivered] == [r.orderId for r in results]

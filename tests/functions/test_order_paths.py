@@ -1,6 +1,7 @@
 """Paths an order takes between the worker and feedback that the happy path does not: an
 attempt cancelled for lack of time, an order sent straight to the order queue, a result
-of an attempt that was requeued already, a record failing on its last receive.
+of an attempt that was requeued already, a record failing on its last receive, a redrive
+long after the attempt ran.
 
 Both handlers run against the emulator stack; messages go through the real queues.
 """
@@ -8,19 +9,30 @@ Both handlers run against the emulator stack; messages go through the real queue
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from automation_local.aws.emulator import Emulator
+from automation_local.cloudformation.outputs import BackboneOutputs
 from automation_local.cloudformation.stack import DeployedStack
+from automation_local.ops.redrive import redrive_backbone, renew_backbone_dead_letters
 from automation_local.outside.standins import Reply, TargetSite
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import order_message, result_message
-from automation_shared.order_records import OrderRecords, OrderState, record_key
+from automation_shared.order_records import (
+    RESULT_RETENTION_SECONDS,
+    RETENTION_SECONDS,
+    OrderRecords,
+    OrderState,
+    record_key,
+    result_key,
+)
 from tests.functions.handlers import context_for
 from tests.functions.queues import Queue
 
@@ -179,3 +191,87 @@ def test_a_record_failing_on_its_last_receive_marks_its_order_dead_lettered(
     # (The next receive moves it to the order DLQ; emptied, so no other test sees a failure there.)
     assert queues["order"].drain() == []
     assert len(Queue(emulator, deployed_stack.outputs["OrderDeadLetterQueueUrl"]).drain()) == 1
+
+
+DAY_SECONDS = 24 * 3600
+
+
+def _written_days_ago(dynamodb: Any, table: str, key: str, days: int, retention_seconds: int) -> None:
+    """The item's expiration as its writer set it `days` ago."""
+    written = int(time.time()) - days * DAY_SECONDS
+    dynamodb.update_item(
+        TableName=table,
+        Key={"id": {"S": key}},
+        UpdateExpression="SET expiration = :expiration",
+        ExpressionAttributeValues={":expiration": {"N": str(written + retention_seconds)}},
+    )
+
+
+def _time_to_live_at(dynamodb: Any, table: str, keys: list[str], moment: float) -> None:
+    """What DynamoDB's TTL has deleted of these items by `moment` (the emulator keeps expired items)."""
+    for key in keys:
+        item = dynamodb.get_item(TableName=table, Key={"id": {"S": key}}).get("Item")
+        if item and "expiration" in item and int(item["expiration"]["N"]) < moment:
+            dynamodb.delete_item(TableName=table, Key={"id": {"S": key}})
+
+
+def _moved_as_a_message_move_task_does(dead_letters: Queue, source: Queue) -> None:
+    """The AWS CLI's `start-message-move-task`: each message sent back to its source queue."""
+    for message in dead_letters.drain():
+        source.send_raw(message["Body"])
+
+
+@pytest.mark.parametrize("redriven_by", ["the command", "renew-only, then the AWS CLI's move task"])
+@pytest.mark.parametrize("days_ago", [8, 20])
+def test_a_redrive_long_after_an_attempt_ran_sends_its_stored_result_and_never_runs_it_again(
+    days_ago: int,
+    redriven_by: str,
+    emulator: Emulator,
+    deployed_stack: DeployedStack,
+    worker: Any,
+    queues: dict[str, Queue],
+    records: OrderRecords,
+    tmp_path: Path,
+) -> None:
+    # GIVEN an order whose attempt ran `days_ago` days ago (past the 7 days results were once
+    # kept): its result stored, its send refused on every receive, its message in the order
+    # DLQ and the order dead-lettered; the record and the result expire as written then
+    order = text_order()
+    records.record_accepted(order)
+    records.claim_attempt(order, "the-dead-lettered-message", 0)
+    stored = ResultMessage.model_validate(
+        {
+            "orderId": order.orderId,
+            "taskType": "text-processing",
+            "status": "success",
+            "result": {"summary": f"ran {days_ago} days ago"},
+            "processingTime": 5.0,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "userId": order.userId,
+            "followUpAction": "archive",
+        }
+    ).to_json()
+    records.store_result(order.orderId, 0, stored)
+    dynamodb, table = emulator.client("dynamodb"), deployed_stack.outputs["OrdersTableName"]
+    _written_days_ago(dynamodb, table, record_key(order.orderId), days_ago, RETENTION_SECONDS)
+    _written_days_ago(dynamodb, table, result_key(order.orderId, 0), days_ago, RESULT_RETENTION_SECONDS)
+    records.mark_dead_lettered(order.orderId)
+    dead_letters = Queue(emulator, deployed_stack.outputs["OrderDeadLetterQueueUrl"])
+    dead_letters.drain()
+    dead_letters.send([order_message(order)])
+    # WHEN it is redriven (by the command, or by hand as the runbook says), and the worker
+    # receives it only 10 days later (the consumers paused meanwhile), after DynamoDB's TTL has run
+    backbone = BackboneOutputs.of(deployed_stack.outputs)
+    if redriven_by == "the command":
+        report = redrive_backbone(emulator.client("sqs"), dynamodb, backbone, "order", tmp_path, wait_seconds=1)
+        assert report.moved == 1
+    else:
+        assert renew_backbone_dead_letters(emulator.client("sqs"), dynamodb, backbone, "order")
+        _moved_as_a_message_move_task_does(dead_letters, queues["order"])
+    _time_to_live_at(
+        dynamodb, table, [record_key(order.orderId), result_key(order.orderId, 0)], time.time() + 10 * DAY_SECONDS
+    )
+    assert invoke(worker, "worker", queues["order"].receive_event(1)) == set()
+    # THEN the result it sends is the one stored, byte for byte: the task did not run again
+    [sent] = queues["result"].drain()
+    assert sent["Body"] == stored

@@ -1,6 +1,6 @@
 """The two deployment modes of the template (QueueType): FIFO changes the queues, the
-mappings' batching windows, the worker's batch size and the consumers' right to change a
-message's visibility, and nothing else; standard stays as it was."""
+mappings' batching windows and batch sizes and the consumers' right to change a message's
+visibility, and nothing else; standard stays as it was."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MAPPINGS = ("WorkerOrderQueueMapping", "FeedbackResultQueueMapping")
 CONSUMER_ROLES = {"WorkerRole": "OrderQueue", "FeedbackRole": "ResultQueue"}  # role: the queue it consumes
 # What FIFO may change, by resource: the queues' FIFO properties and names (the DLQs' and
 # their redrive allow-lists'), the mappings' batching window, and the functions' QUEUE_TYPE
-# (and the order mapping's batch size and the consumers' roles, tested on their own).
+# (and the mappings' batch sizes and the consumers' roles, tested on their own).
 FIFO_PROPERTIES = {"QueueName", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}
 
 
@@ -69,26 +69,28 @@ def test_fifo_makes_all_four_queues_fifo_with_high_throughput_and_no_content_ded
         assert properties["FifoThroughputLimit"] == "perMessageGroupId", name
 
 
-def test_fifo_mappings_take_no_batching_window_and_at_most_ten_records(
-    cfn_template: dict[str, Any], modes: dict[str, dict[str, Any]]
-) -> None:
+def test_fifo_mappings_take_no_batching_window_and_one_record_an_invocation(modes: dict[str, dict[str, Any]]) -> None:
     # GIVEN the two mappings in each mode
     for mode, template in modes.items():
         for name in MAPPINGS:
             properties = template["Resources"][name]["Properties"]
             # THEN a FIFO mapping has no batching window (Lambda refuses one) and a standard one keeps it
             assert ("MaximumBatchingWindowInSeconds" in properties) == (mode == "standard"), (mode, name)
-    # AND a FIFO deployment cannot ask for more than 10 records a batch: the order batch
-    # never can, the result batch (20 by default, for standard queues) by the template's rule
-    assert int(cfn_template["Parameters"]["OrderBatchSize"]["MaxValue"]) <= 10
-    rule = cfn_template["Rules"]["FifoBatchesHoldTenAtMost"]
-    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "QueueType"}, "fifo"]}
-    [assertion] = rule["Assertions"]
-    allowed, reference = assertion["Assert"]["Fn::Contains"]
-    assert reference == {"Ref": "ResultBatchSize"} and allowed == [str(n) for n in range(1, 11)]
+    # AND a FIFO worker takes one order an invocation and FIFO feedback one result (a record
+    # held behind a failed one of its user would spend its receives untried), a standard
+    # mapping its batch size parameter
+    batch_sizes = {
+        (mode, name): t["Resources"][name]["Properties"]["BatchSize"] for mode, t in modes.items() for name in MAPPINGS
+    }
+    assert batch_sizes == {
+        ("fifo", "WorkerOrderQueueMapping"): 1,
+        ("fifo", "FeedbackResultQueueMapping"): 1,
+        ("standard", "WorkerOrderQueueMapping"): {"Ref": "OrderBatchSize"},
+        ("standard", "FeedbackResultQueueMapping"): {"Ref": "ResultBatchSize"},
+    }
 
 
-def test_fifo_consumers_may_change_visibility_on_their_own_queue_and_the_worker_takes_one_order(
+def test_fifo_consumers_may_change_visibility_on_their_own_queue_and_orders_outlive_their_retries(
     cfn_template: dict[str, Any], modes: dict[str, dict[str, Any]]
 ) -> None:
     # GIVEN the consumers' roles and the order mapping in each mode
@@ -106,10 +108,6 @@ def test_fifo_consumers_may_change_visibility_on_their_own_queue_and_the_worker_
         ], role
         assert all(s in statements["fifo"] for s in statements["standard"]), role
         assert "ChangeMessageVisibility" not in str(statements["standard"]), role
-    # AND a FIFO worker takes one order an invocation, a standard one OrderBatchSize
-    order_mapping = {mode: t["Resources"]["WorkerOrderQueueMapping"]["Properties"] for mode, t in modes.items()}
-    assert order_mapping["fifo"]["BatchSize"] == 1
-    assert order_mapping["standard"]["BatchSize"] == {"Ref": "OrderBatchSize"}
     # AND a FIFO order queue must allow the receives of an order's most retries and one more
     rule = cfn_template["Rules"]["FifoOrdersOutliveTheirRetries"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "QueueType"}, "fifo"]}
@@ -140,7 +138,7 @@ def test_fifo_changes_nothing_but_the_queues_and_the_batching_windows(modes: dic
             or (path.split(".")[0] in DEAD_LETTER_QUEUES and ".RedriveAllowPolicy.sourceQueueArnList" in path)
             or (path.split(".")[0] in MAPPINGS and path.endswith(".MaximumBatchingWindowInSeconds"))
             or (".Environment.Variables.QUEUE_TYPE" in path)
-            or path == "WorkerOrderQueueMapping.Properties.BatchSize"
+            or (path.split(".")[0] in MAPPINGS and path.endswith(".Properties.BatchSize"))
             or (path.split(".")[0] in CONSUMER_ROLES and path.endswith(".PolicyDocument.Statement"))
         )
     }
@@ -157,15 +155,11 @@ def test_standard_mode_deploys_no_fifo_property(modes: dict[str, dict[str, Any]]
 
 
 def test_a_fifo_deployment_with_the_standard_defaults_breaks_the_templates_rules(cfn_template: dict[str, Any]) -> None:
-    # GIVEN QueueType=fifo with every other parameter at its default (20 results a batch, 3 receives)
+    # GIVEN QueueType=fifo with every other parameter at its default (3 receives of an order)
     # WHEN the template's Rules judge it, as CloudFormation does before a change set
     broken = broken_rules(cfn_template, {"QueueType": "fifo"})
-    # THEN both FIFO rules refuse it, each saying what to set; standard mode breaks none
-    assert [rule.split(":")[0] for rule in broken] == ["FifoBatchesHoldTenAtMost", "FifoOrdersOutliveTheirRetries"]
-    assert "ResultBatchSize must be 10 or less" in broken[0]
-    assert "OrderQueueMaxReceiveCount must be 5 or more" in broken[1]
+    # THEN the FIFO rule refuses it, saying what to set; standard mode breaks none
+    assert [rule.split(":")[0] for rule in broken] == ["FifoOrdersOutliveTheirRetries"]
+    assert "OrderQueueMaxReceiveCount must be 5 or more" in broken[0]
     assert broken_rules(cfn_template, {"QueueType": "standard"}) == []
-    assert (
-        broken_rules(cfn_template, {"QueueType": "fifo", "ResultBatchSize": "10", "OrderQueueMaxReceiveCount": "5"})
-        == []
-    )
+    assert broken_rules(cfn_template, {"QueueType": "fifo", "OrderQueueMaxReceiveCount": "5"}) == []

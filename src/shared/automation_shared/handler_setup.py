@@ -38,7 +38,9 @@ def fifo_record_processor() -> SqsFifoPartialProcessor:
     """The consumers' processor on FIFO queues: records one after another, and after a
     failed one the rest of its message group in the batch reported failed unprocessed
     (`skip_group_on_error`: other users' records go on), so no later record of a user
-    passes an earlier one (README, "FIFO mode")."""
+    passes an earlier one (README, "FIFO mode"). The FIFO mappings give both consumers
+    batches of one, since each receive of the failed record would spend one of the skipped
+    records' receives; the skip keeps the order should a batch ever hold more."""
     from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
 
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)

@@ -32,7 +32,18 @@ from typing import Any
 from .contracts import OrderMessage
 
 RETENTION_SECONDS = 30 * 24 * 3600  # how long an order's record (and its deduplicationId) is kept
-RESULT_RETENTION_SECONDS = 7 * 24 * 3600  # how long the worker keeps an attempt's result
+# How long a message can still be delivered after it was sent: in its queue for the queue's
+# retention (template.yaml: OrderQueueRetentionSeconds, ResultQueueRetentionSeconds, at most
+# 14 days, SQS's longest), then in its DLQ (the DLQs' MessageRetentionPeriod, 1209600 s),
+# which on a FIFO queue counts again from the move (a standard DLQ counts from the first send;
+# the longer, FIFO bound serves both modes). What keeps a redelivery from doing its work twice
+# (an attempt's stored result, the acts on the order's record) must outlive that; a redrive
+# sends the message anew, and renews them (renew_for_redrive). tests/template/test_retention.py
+# keeps these figures equal to the template's.
+SQS_LONGEST_RETENTION_SECONDS = 14 * 24 * 3600
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
+MESSAGE_LIFETIME_SECONDS = SQS_LONGEST_RETENTION_SECONDS + DEAD_LETTER_RETENTION_SECONDS
+RESULT_RETENTION_SECONDS = MESSAGE_LIFETIME_SECONDS  # how long the worker keeps an attempt's result
 
 
 class OrderState(StrEnum):
@@ -384,6 +395,37 @@ class OrderRecords:
             earlier = taken.response.get("Item") or {}
             return str(earlier.get("result", {}).get("S") or self.stored_result(order_id, retry_count) or result_json)
         return result_json
+
+    def renew_for_redrive(self, order_id: str) -> int:
+        """A message of the order is about to be sent anew (a DLQ redrive): it can then be
+        delivered for another MESSAGE_LIFETIME_SECONDS, so what keeps its redelivery from doing
+        its work twice is kept that long from now: the order's record (feedback's acts, the
+        worker's claims) and the result of each attempt it reached. Never shortens an
+        expiration and never creates an item. Returns how many items it renewed."""
+        record = self.item(order_id)
+        if record is None:
+            return 0
+        now = int(time.time())
+        latest = max(int(record.get(name, {}).get("N", "0")) for name in ("retryCount", "claimAttempt"))
+        renewals = [(record_key(order_id), now + RETENTION_SECONDS)]
+        renewals += [(result_key(order_id, attempt), now + RESULT_RETENTION_SECONDS) for attempt in range(latest + 1)]
+        renewed = 0
+        for key, until in renewals:
+            try:
+                self._dynamodb.update_item(
+                    TableName=self._table,
+                    Key={"id": {"S": key}},
+                    UpdateExpression="SET #expiration = :until",
+                    ConditionExpression=(
+                        "attribute_exists(id) AND (attribute_not_exists(#expiration) OR #expiration < :until)"
+                    ),
+                    ExpressionAttributeNames={"#expiration": "expiration"},
+                    ExpressionAttributeValues={":until": {"N": str(until)}},
+                )
+                renewed += 1
+            except self._dynamodb.exceptions.ConditionalCheckFailedException:
+                continue  # no such attempt's result, or kept longer already
+        return renewed
 
     # ------------------------------------------------------------------ feedback
     @staticmethod
