@@ -3,7 +3,8 @@
 A real HTTP server in a child process (not patched functions), so every boto3 client,
 the functions' included, talks to it through `AWS_ENDPOINT_URL` exactly as it would talk
 to AWS. It is stopped when the context exits, on Ctrl-C included. The server counts the
-API calls it answers (`api_calls()`, see server.py).
+API calls it answers (`api_calls()`, see server.py), and answers only requests for its own
+address from no page of another site (server.py says why).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import boto3
 from botocore.config import Config
 
 from automation_local.aws.identity import REGION
-from automation_local.aws.server import API_CALLS_PATH
+from automation_local.aws.server import API_CALLS_PATH, DISABLE_CORS_VARIABLE
 from automation_local.aws.usage_meter import USAGE_PATH
 from automation_local.logs.places import emulator_log
 from automation_local.net.loopback_server import free_port
@@ -88,7 +89,8 @@ class Emulator:
         log = self.log_path.open("wb")
         # The server module is this checkout's, wherever the interpreter's site-packages point.
         python_path = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-        env = {**os.environ, **self.client_environment(), "PYTHONPATH": python_path}
+        # moto's global CORS off (server.py says why), set before the process imports moto.
+        env = {**os.environ, **self.client_environment(), "PYTHONPATH": python_path, DISABLE_CORS_VARIABLE: "true"}
         # A process group of its own: Ctrl-C in a terminal signals the terminal's foreground
         # group, and the emulator must outlive what uses it (the pollers' calls in flight)
         # until its owner stops it, last; it exits by itself if its owner dies first.

@@ -14,6 +14,16 @@ Inside it, the usage meter (usage_meter.py) prices the requests of the local run
 functions and pollers: `GET /_emulator/usage`.
 
 (S3 bucket names cannot start with `_`, so the path is no bucket's.)
+
+In front of all of it, what keeps the browser's pages out (the console's rule:
+net/loopback_server.py, `foreign_request_reason`): moto accepts any credentials, so a
+request any page of any site can send to 127.0.0.1 could read the webhook's secret
+(GetSecretValue) or wipe the emulator (`POST /moto-api/reset`). A request for another Host
+(a DNS-rebound name) or from another Origin is answered 403 before moto, or the counts, see
+it. And moto's global CORS (on by default: `Access-Control-Allow-Origin: *` on every answer)
+is off, as the clients here are SDKs, which need none: moto reads `MOTO_DISABLE_GLOBAL_CORS`
+once, when moto.settings is first imported, so it must be in the environment the process
+starts with (Emulator.start puts it there); main() refuses to serve without it.
 """
 
 from __future__ import annotations
@@ -33,13 +43,17 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
+from moto import settings as moto_settings
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
 from automation_local.aws import sqs_index
 from automation_local.aws.usage_meter import UsageMeter
+from automation_local.net.loopback_server import foreign_request_reason
 
 API_CALLS_PATH = "/_emulator/api-calls"
+# moto's switch, read when moto.settings is imported (any value but empty turns its CORS off).
+DISABLE_CORS_VARIABLE = "MOTO_DISABLE_GLOBAL_CORS"
 # `Credential=<key>/<date>/<region>/<service>/aws4_request` in a SigV4 Authorization header.
 CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -155,6 +169,23 @@ class AtomicDynamoDbWrites:
             return list(self._app(environ, start_response))
 
 
+class RefuseForeignRequests:
+    """WSGI middleware: a request whose Host is not `own_url`'s address, or whose Origin is
+    another site's, is answered 403 with no CORS header, and goes no further."""
+
+    def __init__(self, app: WsgiApp, own_url: str) -> None:
+        self._app = app
+        self._own_url = own_url
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        refusal = foreign_request_reason(self._own_url, environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"))
+        if refusal is None:
+            return self._app(environ, start_response)
+        body = json.dumps({"error": refusal}).encode()
+        start_response("403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
 def _exit_with(parent_pid: int) -> None:
     """Ends this process once `parent_pid` has gone (killed without stopping its emulator):
     the emulator runs in a process group of its own, so nothing else would end it."""
@@ -173,6 +204,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, required=True)
     parser.add_argument("--parent-pid", type=int, help="exit when this process (the one that started it) is gone")
     args = parser.parse_args(argv)
+    if not moto_settings.DISABLE_GLOBAL_CORS:
+        parser.error(
+            f"{DISABLE_CORS_VARIABLE}=true must be in the environment it starts with (moto reads it on import)"
+        )
     if args.parent_pid:
         _exit_with(args.parent_pid)
     # What `python -m moto.server` sets up before serving (moto reads MOTO_PORT for URLs it
@@ -187,7 +222,9 @@ def main(argv: list[str] | None = None) -> None:
         args.host,
         args.port,
         # The meter sizes a DynamoDB write's item before and after it: inside the lock too.
-        ApiCallCounter(AtomicDynamoDbWrites(UsageMeter(moto_app, api_call))),
+        RefuseForeignRequests(
+            ApiCallCounter(AtomicDynamoDbWrites(UsageMeter(moto_app, api_call))), f"http://{args.host}:{args.port}"
+        ),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

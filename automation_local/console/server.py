@@ -3,17 +3,20 @@ no build step) and the JSON API it reads and acts through.
 
     GET  /api/about                       the stack, its queue type and local URLs
     GET  /api/flow                        live figures per stage (flow.py)
-    GET  /api/orders?limit=N              the latest orders and the count per status
+    GET  /api/orders?limit=N              the latest orders and the count per status (a kept reading: orders.py)
     GET  /api/orders/<id>                 one order's page (404 if the table has no record)
     POST /api/orders                      the body, signed here, POSTed to the webhook
     GET  /api/sample-order?taskType=T     a valid order to start the form from
-    GET  /api/dead-letters/<queue>        the `order` or `result` DLQ's messages (?again=1: peek anew)
+    POST /api/dead-letters/<queue>/peek   the `order` or `result` DLQ's messages (?again=1: peek anew)
     POST /api/dead-letters/<queue>/redrive
     GET  /api/cost                        the run's cost per million orders so far (cost model)
 
 The POSTs act on the stack, so a page of another site must not be able to send them: they
 need a header no cross-site form or simple fetch can set (`X-Console`), and every request's
-Host must be this server's own address (a DNS-rebound name is refused).
+Host must be this server's own address (a DNS-rebound name is refused), its Origin, if any,
+this server's too (net/loopback_server.py). A look at a DLQ is one of them: it receives the
+messages (made visible again at once), and each receive counts in a message's
+ApproximateReceiveCount, so a page of another site that could load it would spend them.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from automation_local.console import actions, flow, orders
 from automation_local.console.function_logs import MetricTotals
 from automation_local.console.running import RunningBackbone
 from automation_local.cost import run as cost_run
-from automation_local.net.loopback_server import HttpReply, HttpRequest, LoopbackHttpServer
+from automation_local.net.loopback_server import HttpReply, HttpRequest, LoopbackHttpServer, foreign_request_reason
 from automation_local.ops.dead_letter_peek import DeadLetterPeek
 from automation_local.ops.redrive import redrive_backbone
 from automation_shared.contracts import TaskType
@@ -66,6 +69,7 @@ class ConsoleServer(LoopbackHttpServer):
         self.sqs = backbone.emulator.client("sqs")
         self.dynamodb = backbone.emulator.client("dynamodb")
         self.records = OrderRecords(self.dynamodb, backbone.outputs.orders_table_name)
+        self.orders = orders.OrdersReading.of(self.dynamodb, backbone.outputs.orders_table_name)
         self.dead_letters = {
             queue: DeadLetterPeek(self.sqs, backbone.outputs.queue_pair(queue)[0]) for queue in ("order", "result")
         }
@@ -79,16 +83,17 @@ class ConsoleServer(LoopbackHttpServer):
             ("POST", "/api/orders", self._submit),
             ("GET", "/api/orders/*", self._order),
             ("GET", "/api/sample-order", self._sample),
-            ("GET", "/api/dead-letters/*", self._dead_letters),
+            ("POST", "/api/dead-letters/*/peek", self._dead_letters),
             ("POST", "/api/dead-letters/*/redrive", self._redrive),
             ("GET", "/api/cost", self._cost_so_far),
         ]
 
     # ------------------------------------------------------------------ dispatch
     def answer(self, request: HttpRequest) -> HttpReply:
-        host = {k.lower(): v for k, v in request.headers.items()}.get("host", "")
-        if host != self.url.removeprefix("http://"):
-            return _json(403, {"error": f"this console answers at {self.url} only"})
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        refusal = foreign_request_reason(self.url, headers.get("host"), headers.get("origin"))
+        if refusal is not None:
+            return _json(403, {"error": refusal})
         path = urlsplit(request.target).path
         if request.method == "GET" and not path.startswith("/api/"):
             return self._static(path)
@@ -128,7 +133,7 @@ class ConsoleServer(LoopbackHttpServer):
 
     def _latest(self, request: HttpRequest, parts: list[str]) -> HttpReply:
         limit = int(_query(request).get("limit", LATEST_ORDERS))
-        return _json(200, orders.latest(self.dynamodb, self._table, limit))
+        return _json(200, self.orders.latest(limit))
 
     def _order(self, request: HttpRequest, parts: list[str]) -> HttpReply:
         found = orders.page(self.records, self.backbone.log_dir, parts[0])
@@ -190,7 +195,7 @@ class ConsoleServer(LoopbackHttpServer):
         return _json(200, cost)
 
     def _price_usage(self) -> dict[str, Any]:
-        counts = orders.latest(self.dynamodb, self._table, 0)
+        counts = self.orders.latest(0)
         ordered = counts["total"]
         if ordered == 0:
             return {"orders": 0}
@@ -208,10 +213,6 @@ class ConsoleServer(LoopbackHttpServer):
             "monthlyFixed": cost["monthly_fixed_total"],
             "region": cost["region"],
         }
-
-    @property
-    def _table(self) -> str:
-        return self.backbone.outputs.orders_table_name
 
 
 def _query(request: HttpRequest) -> dict[str, str]:

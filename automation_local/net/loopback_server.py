@@ -4,6 +4,14 @@ The stand-ins for the outside world, the local HTTP API and the fault proxy in f
 emulator are all this shape: a real HTTP server (so clients use their own HTTP stack, as
 they would against the real thing) whose subclass only says how to answer. The standard
 library's server is enough: nothing here needs more than loopback traffic.
+
+A loopback address does not keep a browser's pages out: any site the user opens can send
+requests to 127.0.0.1, and a name of its own that its DNS points at 127.0.0.1 makes its page
+same-origin with the server (DNS rebinding). `foreign_request_reason` is the rule a server
+with something to protect applies to every request (the console's server, the emulator's):
+its Host must be the server's own address, and an Origin, when the browser sends one, the
+server's own too. Checked before anything is answered, it holds for a simple request too,
+whose effect happens whether or not a CORS header lets its page read the answer.
 """
 
 from __future__ import annotations
@@ -21,6 +29,18 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 # stop() waits for the serving loop to look at its shutdown flag, which it does between
 # polls: the standard library's 0.5 s made every stop (each test's server, Ctrl-C) take that long.
 POLL_SECONDS = 0.05  # 20 wake-ups a second per server: nothing next to the emulator's work
+
+
+def foreign_request_reason(own_url: str, host: str | None, origin: str | None) -> str | None:
+    """Why a request reaching the server at `own_url` (`http://127.0.0.1:<port>`) must be
+    refused, or None if it is its own: `host` (the Host header) names another address, or
+    `origin` (the Origin header, absent from requests no page sent) is another site's,
+    `null` (a sandboxed or local page) included."""
+    if host != own_url.removeprefix("http://"):
+        return f"this server answers at {own_url} only, not for Host {host!r}"
+    if origin is not None and origin != own_url:
+        return f"this server answers no page of another origin ({origin!r})"
+    return None
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -1,10 +1,12 @@
 """The console as a user drives it in Chromium: an order sent through its form followed to its
 end on its page, and a body the contract refuses, sent straight to the order queue, found in
-the order DLQ view and redriven with the button."""
+the order DLQ view and redriven with the button; and its page never has two refreshes in
+flight, however slow the console answers."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
 from automation_local.console.server import ConsoleServer
+from automation_local.net.loopback_server import HttpReply, HttpRequest
 from automation_local.ops.queue_counts import queue_counts
 from automation_local.runtime import LocalRuntime
 from automation_shared.order_records import OrderState
@@ -137,3 +140,55 @@ def test_an_order_the_webhook_refuses_shows_its_answer_with_the_field_path(
     _wait(browser).until(shown.text_to_be_present_in_element((By.ID, "submit-answer"), "HTTP 422"))
     assert '"path":"userId"' in _text(browser, "#submit-answer").replace(" ", "")
     assert browser.find_elements(By.CSS_SELECTOR, f'tr[data-order-id="{edited["orderId"]}"]') == []
+
+
+class SlowFlowConsole(ConsoleServer):
+    """The console answering its flow in 2.5 s, longer than the page's 2 s between refreshes
+    (as a loaded emulator would)."""
+
+    ANSWER_SECONDS = 2.5
+
+    def __init__(self, runtime: LocalRuntime) -> None:
+        super().__init__(runtime, site_url=runtime.site.base_url)
+
+    def answer(self, request: HttpRequest) -> HttpReply:
+        if request.target.startswith("/api/flow"):
+            time.sleep(self.ANSWER_SECONDS)
+        return super().answer(request)
+
+
+# Counts the page's refreshes in flight where the page makes them, its fetch() of the flow (one
+# per refresh): Chromium holds a GET of a URL already being fetched until the first is answered
+# (its cache lock), so the console would see overlapping refreshes one after the other.
+COUNT_REFRESHES_IN_FLIGHT = """
+window.refreshes = { inFlight: 0, mostInFlight: 0, ended: 0 };
+const pageFetch = window.fetch;
+window.fetch = (resource, ...rest) => {
+  if (!String(resource).startsWith("/api/flow")) return pageFetch(resource, ...rest);
+  const counts = window.refreshes;
+  counts.mostInFlight = Math.max(counts.mostInFlight, ++counts.inFlight);
+  return pageFetch(resource, ...rest).finally(() => { counts.inFlight -= 1; counts.ended += 1; });
+};
+"""
+
+
+def test_the_page_never_has_two_refreshes_in_flight(browser: WebDriver, runtime: LocalRuntime) -> None:
+    # GIVEN a console slower to answer than the page's refresh period, its page's refreshes counted
+    counting = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COUNT_REFRESHES_IN_FLIGHT})
+    try:
+        with SlowFlowConsole(runtime) as slow:
+            # WHEN its home page refreshes three times, and the user switches views meanwhile
+            browser.get(f"{slow.url}/#/")
+
+            def refreshes() -> dict[str, int]:
+                return dict(browser.execute_script("return window.refreshes"))
+
+            wait_for(lambda: refreshes()["ended"] >= 1, timeout=30, what="the first refresh answered")
+            browser.execute_script("location.hash = '#/dlq/order'; location.hash = '#/';")
+            wait_for(lambda: refreshes()["ended"] >= 3, timeout=60, what="three refreshes answered")
+            counted = refreshes()
+            browser.get("about:blank")  # before the console stops under the page
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": counting["identifier"]})
+    # THEN the page never had two refreshes in flight
+    assert counted["mostInFlight"] == 1

@@ -1,16 +1,28 @@
 """The emulator server's own middleware: DynamoDB writes answered one at a time (DynamoDB
-applies a conditional write to an item atomically; moto does not lock)."""
+applies a conditional write to an item atomically; moto does not lock), and no request a
+page of another site sends (another Origin, or a DNS-rebound Host) reaching moto."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from automation_local.aws import server
+from automation_local.aws.emulator import CREDENTIALS, Emulator
 from automation_local.aws.server import AtomicDynamoDbWrites
 from tests.processes import running
 
@@ -122,3 +134,101 @@ def test_an_emulator_whose_owner_is_killed_exits_by_itself() -> None:
     while running(emulator_pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not running(emulator_pid)
+
+
+@pytest.fixture(scope="module")
+def guarded_emulator() -> Iterator[Emulator]:
+    """An emulator of this module's own: a reset that got through would wipe it, not the session's."""
+    with Emulator() as running_emulator:
+        yield running_emulator
+
+
+def _secret(emulator: Emulator) -> str:
+    name = f"webhook-{uuid.uuid4().hex[:8]}"
+    emulator.client("secretsmanager").create_secret(Name=name, SecretString="the-webhook-secret")
+    return name
+
+
+def _send(
+    emulator: Emulator, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers by lower-case name, body) of one request, sent as a page's fetch would send it."""
+    connection = http.client.HTTPConnection(emulator.host, emulator.port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        answer = connection.getresponse()
+        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+    finally:
+        connection.close()
+
+
+def _get_secret_value(emulator: Emulator, secret_name: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """GetSecretValue signed as an SDK signs it (moto takes any credentials, so a page can
+    sign one too), with `headers` (Origin, Host) added."""
+    body = json.dumps({"SecretId": secret_name}).encode()
+    request = AWSRequest(
+        "POST",
+        f"{emulator.endpoint_url}/",
+        data=body,
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.GetSecretValue"},
+    )
+    credentials = Credentials(CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"])
+    SigV4Auth(credentials, "secretsmanager", emulator.region).add_auth(request)
+    return _send(emulator, "POST", "/", {**dict(request.headers.items()), **headers}, body)
+
+
+def test_a_page_of_another_site_can_neither_read_a_secret_nor_reset_the_emulator(guarded_emulator: Emulator) -> None:
+    # GIVEN the webhook's secret in the emulator
+    secret_name = _secret(guarded_emulator)
+    evil = {"Origin": "http://evil.example"}
+    # WHEN a page of another site asks for it (a signed fetch, and the preflight a browser sends
+    # first), and posts a reset of the emulator
+    read = _get_secret_value(guarded_emulator, secret_name, **evil)
+    preflight = _send(
+        guarded_emulator,
+        "OPTIONS",
+        "/",
+        {**evil, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-amz-target"},
+    )
+    reset = _send(guarded_emulator, "POST", "/moto-api/reset", evil)
+    # THEN each is refused before moto sees it, with no CORS header letting the page read an answer
+    for status, headers, body in (read, preflight, reset):
+        assert status == 403
+        assert "access-control-allow-origin" not in headers
+        assert b"the-webhook-secret" not in body
+    # AND the emulator was not reset: the secret is still there
+    secretsmanager = guarded_emulator.client("secretsmanager")
+    assert secretsmanager.get_secret_value(SecretId=secret_name)["SecretString"] == "the-webhook-secret"
+
+
+def test_a_request_for_another_host_is_refused(guarded_emulator: Emulator) -> None:
+    # GIVEN the webhook's secret in the emulator
+    secret_name = _secret(guarded_emulator)
+    # WHEN it is asked for under another name (a site's DNS rebound to 127.0.0.1: its page is
+    # then same-origin, so no Origin tells it apart)
+    rebound = _get_secret_value(guarded_emulator, secret_name, Host=f"attacker.example:{guarded_emulator.port}")
+    # THEN it is refused, naming the emulator's own address
+    assert rebound[0] == 403
+    assert guarded_emulator.endpoint_url in json.loads(rebound[2])["error"]
+
+
+def test_the_emulators_own_clients_are_answered_with_no_cors_header(guarded_emulator: Emulator) -> None:
+    # GIVEN the webhook's secret in the emulator
+    secret_name = _secret(guarded_emulator)
+    # WHEN it is read by an SDK (no Origin), and by a request naming the emulator's own origin
+    by_sdk = guarded_emulator.client("secretsmanager").get_secret_value(SecretId=secret_name)
+    own_origin = _get_secret_value(guarded_emulator, secret_name, Origin=guarded_emulator.endpoint_url)
+    # THEN both are answered, and moto's global CORS is off: no answer carries a CORS header
+    assert by_sdk["SecretString"] == json.loads(own_origin[2])["SecretString"] == "the-webhook-secret"
+    assert own_origin[0] == 200
+    assert not [name for name in own_origin[1] if name.startswith("access-control-")]
+
+
+def test_the_server_refuses_to_serve_with_motos_global_cors_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN moto imported without MOTO_DISABLE_GLOBAL_CORS (its CORS on)
+    monkeypatch.setattr(server.moto_settings, "DISABLE_GLOBAL_CORS", False)
+    # WHEN the emulator's server is started
+    # THEN it exits at once, saying what is missing, before it serves anything
+    with pytest.raises(SystemExit) as exited:
+        server.main(["-p", "0"])
+    assert exited.value.code == 2

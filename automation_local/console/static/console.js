@@ -80,7 +80,9 @@ function renderFlow(flow) {
 
 function renderOrders(latest) {
   const counts = Object.entries(latest.byStatus).map(([s, n]) => `${s} ${n}`).join(", ");
-  $("#order-counts").textContent = `${latest.total} in the table${counts ? `: ${counts}` : ""}`;
+  // The server answers from a reading of the table it keeps for a few seconds (orders.py says why).
+  $("#order-counts").textContent = `${latest.total} in the table${counts ? `: ${counts}` : ""}`
+    + ` (read ${Math.round(latest.readSecondsAgo)} s ago)`;
   $("#orders tbody").replaceChildren(...latest.orders.map((o) => element("tr", { "data-order-id": o.orderId },
     element("td", {}, orderLink(o.orderId)), element("td", {}, statusLabel(o.status)),
     element("td", {}, o.retryCount), element("td", {}, o.taskType), element("td", {}, o.userId),
@@ -183,7 +185,7 @@ function currentRoute() {
   return { view: "home" };
 }
 
-async function refresh({ again = false } = {}) {
+async function refreshView({ again = false } = {}) {
   const route = currentRoute();
   try {
     if (route.view === "home") {
@@ -195,7 +197,9 @@ async function refresh({ again = false } = {}) {
       renderOrder((await api(`/api/orders/${route.orderId}`)).document);
     } else {
       $("#dlq-name").textContent = route.queue;
-      renderDeadLetters((await api(`/api/dead-letters/${route.queue}${again ? "?again=1" : ""}`)).document);
+      // A look is a receive (it counts in each message's receive count): an action, sent as the others are.
+      const peek = `/api/dead-letters/${route.queue}/peek${again ? "?again=1" : ""}`;
+      renderDeadLetters((await api(peek, { method: "POST", headers: ACTION_HEADERS })).document);
     }
     showProblem(null);
   } catch (error) {
@@ -203,10 +207,32 @@ async function refresh({ again = false } = {}) {
   }
 }
 
-async function refreshCost() {
+async function refreshCostView() {
   if (currentRoute().view !== "home") return;
   try { renderCost((await api("/api/cost")).document); } catch (error) { showProblem(error); }
 }
+
+// Runs `task` now and again `periodMs` after each run has ended, never two runs at once: on
+// a fixed beat (setInterval) an answer slower than the beat had the next poll start on top
+// of it, and the load piled up on the console and the emulator exactly when they were slow.
+// A run asked for while one is in flight (a hash change, a button) follows it, with the
+// options it was asked with (merged, if asked more than once).
+function poller(task, periodMs) {
+  let inFlight = false;
+  let asked = null;
+  let timer = null;
+  const run = async (options = {}) => {
+    if (inFlight) { asked = { ...asked, ...options }; return; }
+    clearTimeout(timer);
+    inFlight = true;
+    try { await task(options); } catch (error) { showProblem(error); } finally { inFlight = false; }
+    if (asked) { const next = asked; asked = null; run(next); } else timer = setTimeout(run, periodMs);
+  };
+  return run;
+}
+
+const refresh = poller(refreshView, REFRESH_MS);
+const refreshCost = poller(refreshCostView, COST_REFRESH_MS);
 
 function show() {
   const route = currentRoute();
@@ -229,9 +255,7 @@ async function start() {
   $("#peek-again").addEventListener("click", () => refresh({ again: true }));
   window.addEventListener("hashchange", show);
   await newOrder();
-  show();
-  setInterval(refresh, REFRESH_MS);
-  setInterval(refreshCost, COST_REFRESH_MS);
+  show();  // starts both pollers
 }
 
 start().catch(showProblem);
