@@ -66,7 +66,7 @@ class RunState:
         if not path.exists():
             return {}
         outcomes: dict[str, str] = {}
-        for line in path.read_text().splitlines():
+        for line in path.read_text().split("\n"):  # JSON Lines: "\n" alone ends a line
             try:
                 outcomes.update(json.loads(line))
             except ValueError:  # the last line of a killed run may be cut short

@@ -45,7 +45,9 @@ def archived_results(s3: Any, bucket: str) -> dict[str, list[dict[str, Any]]]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=ARCHIVE_PREFIX):
         for item in page.get("Contents", []):
             body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
-            for line in body.splitlines():
+            # JSON Lines end at "\n" only: str.splitlines() would also cut a result at a
+            # U+2028 or U+0085 inside one of its strings.
+            for line in filter(None, body.split("\n")):
                 result = json.loads(line)
                 found.setdefault(result["orderId"], []).append({**result, "archiveKey": item["Key"]})
     return found

@@ -61,7 +61,7 @@ class StandIn(LoopbackHttpServer):
         self.requests: list[RecordedRequest] = []
         self._journal = journal
         if journal is not None and journal.exists():
-            for line in journal.read_text().splitlines():
+            for line in journal.read_text().split("\n"):  # JSON Lines: "\n" alone ends a line
                 with contextlib.suppress(ValueError):  # a line cut short by a kill
                     self.requests.append(RecordedRequest.from_line(line))
         self._lock = threading.Lock()

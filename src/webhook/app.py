@@ -20,12 +20,14 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from automation_shared.handler_setup import botocore_tracer, order_records
 from automation_shared.signing import SignatureError, verify
 from automation_shared.task_budget import longest_task_seconds
-from webhook_api.acceptance import Outcome, accept
+from webhook_api.acceptance import OrderIdConflictError, Outcome, accept
 from webhook_api.intake import IntakeError, parse_orders
 from webhook_api.problems import problem
 from webhook_api.replay import ReplayedRequestError, SignatureLedger
@@ -80,6 +82,18 @@ def unauthenticated(refused: Exception) -> Response:
 app.use(middlewares=[authenticate])
 
 
+@app.exception_handler([BotoCoreError, ClientError, GetParameterError])
+def aws_refused(refused: Exception) -> Response:
+    """AWS refused or could not be reached (throttled, a service error, a timeout): a 503,
+    which a client may retry as it is (a retry of orders with ids names the same orders),
+    never a 500 that looks like a fault of the request."""
+    logger.warning("an AWS call failed; answered 503", error=str(refused))
+    metrics.add_metric(name="AwsCallsRefused", unit=MetricUnit.Count, value=1)
+    response = problem(503, "Service unavailable, retry later", str(refused))
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 @app.post("/orders")
 def create_orders() -> Response:
     try:
@@ -99,24 +113,41 @@ def create_orders() -> Response:
             signature=signature,
             signature_recorded=intake.anonymous,
         )
+        if not acceptance.recorded and not intake.anonymous:
+            # No record carries this signature (every order a duplicate, or refused by SQS): a
+            # record of its own, so a replay of it is refused too (and of two copies of the
+            # request sent at once, the second).
+            signatures.accept_once(signature, timestamp)
     except ReplayedRequestError as replayed:
         return unauthenticated(replayed)
-    if not acceptance.recorded and not intake.anonymous:
-        # No record carries this signature (every order a duplicate, or refused by SQS): a
-        # record of its own, so a replay of it is refused too.
-        signatures.accept_once(signature, timestamp)
+    except OrderIdConflictError as conflict:
+        metrics.add_metric(name="OrdersRejected", unit=MetricUnit.Count, value=1)
+        return order_id_conflict(conflict.indexes, intake.is_batch)
     accepted = acceptance.accepted
     results = [{"orderId": a.order_id, "status": a.outcome.value} for a in accepted]
     metrics.add_metric(
         name="OrdersQueued", unit=MetricUnit.Count, value=sum(a.outcome is Outcome.QUEUED for a in accepted)
     )
-    retry = [a for a in accepted if a.outcome is Outcome.FAILED]
-    if len(retry) == len(accepted):  # nothing accepted (SQS refused every order): safe to retry
-        return problem(503, "Not accepted, retry later", orders=results)
+    not_accepted = [a for a in accepted if a.outcome in (Outcome.FAILED, Outcome.CONFLICT)]
+    if len(not_accepted) == len(accepted):
+        if any(a.outcome is Outcome.CONFLICT for a in accepted):  # another request took the orderId first
+            return order_id_conflict(
+                [i for i, a in enumerate(accepted) if a.outcome is Outcome.CONFLICT], intake.is_batch
+            )
+        return problem(503, "Not accepted, retry later", orders=results)  # SQS refused every order: safe to retry
     body = {"orders": results} if intake.is_batch else results[0]
-    # 207: some orders of the batch must be retried, each named with its status.
-    status_code = 207 if retry else 202
+    # 207: some orders of the batch were not accepted (to retry, or conflicting), each named with its status.
+    status_code = 207 if not_accepted else 202
     return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def order_id_conflict(indexes: list[int], is_batch: bool) -> Response:
+    message = (
+        "names another order (another user's, or one sent with another deduplicationId):"
+        " leave orderId out, or choose a new one"
+    )
+    errors = [{"path": f"[{index}].orderId" if is_batch else "orderId", "message": message} for index in indexes]
+    return problem(409, "Order id taken", errors=errors)
 
 
 @app.get("/orders/<orderId>")

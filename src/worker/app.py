@@ -41,7 +41,7 @@ from worker_tasks.outcome import BegunActs, TaskOutcome
 from worker_tasks.registry import processor_for
 from worker_tasks.results import build_result
 
-from automation_shared import batch_invocation, dead_letters, result_payloads
+from automation_shared import batch_invocation, dead_letters, limits, result_payloads
 from automation_shared.batched_sender import BatchedSender
 from automation_shared.contracts import FollowUpAction, OrderMessage, PayloadS3Pointer, ResultMessage, ResultStatus
 from automation_shared.handler_setup import (
@@ -204,6 +204,13 @@ async def _attempt(order: OrderMessage, record: SQSRecord) -> tuple[OrderMessage
 
 async def _claimed(order: OrderMessage, record: SQSRecord, claim: Claim) -> ResultToSend | None:
     """The result of the attempt `claim` was asked for, or None when it is not this message's."""
+    if claim.outcome is ClaimOutcome.FOREIGN:
+        # Its orderId's record is another order's (another user's, or another deduplicationId):
+        # a direct producer reused an id, or a request lost the race for it and was answered
+        # 409. Running it would overwrite that order's record; nobody was told it would run.
+        logger.warning("orderId names another order; message not run", claim=claim.outcome.value)
+        metrics.add_metric(name="OrdersRefused", unit=MetricUnit.Count, value=1)
+        return None
     if claim.outcome in (ClaimOutcome.FINISHED, ClaimOutcome.SUPERSEDED, ClaimOutcome.HELD_ELSEWHERE):
         # The order is past this attempt, or another message of it (a copy a retried request
         # or requeue sent) holds it: that message sends the result (its redelivery, if its
@@ -244,10 +251,27 @@ def _hold_for_retry(order: OrderMessage, result: ResultMessage, record: SQSRecor
     raise HeldForRetryError(f"attempt {retry.retryCount or 0} in {delay} s")
 
 
+def _refused(order: OrderMessage) -> bool:
+    """A direct order past the stack's bounds (limits.py: the webhook refuses such orders
+    with a 422) is not run: its result could not be stored or sent, so every receive would
+    fail until the DLQ. Its record says why instead, and its message is deleted."""
+    exceeded = limits.bounds_exceeded(order)
+    if not exceeded:
+        return False
+    reason = "; ".join(f"{'.'.join(location) or 'the order'}: {message}" for location, message in exceeded)
+    logger.warning("order past the stack's bounds; refused, not run", reason=reason)
+    metrics.add_metric(name="OrdersRefused", unit=MetricUnit.Count, value=1)
+    records.refuse(order, reason)
+    return True
+
+
 async def _handle(record: SQSRecord, sender: BatchedSender) -> None:
     order = OrderMessage.model_validate_json(record.body)
     # Per record: the records of a batch run as concurrent tasks, each in its own context.
-    logger.thread_safe_append_keys(order_id=order.orderId, correlation_id=order.correlationId or order.orderId)
+    logger.thread_safe_append_keys(order_id=order.orderId)
+    if await asyncio.to_thread(_refused, order):  # before its correlation id goes on every log line
+        return
+    logger.thread_safe_append_keys(correlation_id=order.correlationId or order.orderId)
     order, outcome = await _attempt(order, record)
     if outcome is None:
         return

@@ -87,7 +87,8 @@ REFUSED = {
     ),
     "deduplicationId over 128": (_with(deduplicationId="d" * 129), ("deduplicationId",)),
     "unknown top-level field": (_with(owner="me"), ("owner",)),
-    "explicit null": (_with(priority=None), ()),
+    "explicit null": (_with(priority=None), ("priority",)),
+    "explicit null nested": (_with(payload__timeout=None), ("payload", "timeout")),
     "payload not an object": (_with(payload="do it"), ("payload",)),
     "parameters not an object": (_with(payload__parameters=[1, 2]), ("payload", "parameters")),
     "url a number": (_with(payload__url=5), ("payload", "url")),
@@ -151,3 +152,17 @@ def test_priority_defaults_to_normal_and_optional_fields_stay_off_the_wire() -> 
     assert wire["priority"] == "normal"
     assert "retryCount" not in wire and "deduplicationId" not in wire
     assert OrderMessage.model_validate_json(order.to_json()) == order
+
+
+def test_a_null_is_reported_at_its_own_path_beside_the_objects_other_errors() -> None:
+    # GIVEN an order whose payload has a null timeout and, beside it, a url that is a number
+    order = _with(payload__timeout=None, payload__url=5)
+    # WHEN the model parses it
+    with pytest.raises(ValidationError) as refused:
+        OrderMessage.model_validate_json(json.dumps(order))
+    # THEN both errors are reported, each at its own field (the null does not hide the other,
+    # nor is it reported at its parent's path)
+    locations = {tuple(str(part) for part in error["loc"]) for error in refused.value.errors()}
+    assert ("payload", "timeout") in locations
+    assert ("payload", "url") in locations
+    assert ("payload",) not in locations

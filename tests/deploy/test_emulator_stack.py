@@ -60,10 +60,12 @@ def test_every_ssm_parameter_of_the_original_is_readable_by_name(ssm_parameters:
         "monitoring/queue-alerts/topic-arn",
     ):
         assert ssm_parameters.get(f"{PREFIX}/{name}"), name
-    # AND the queue configuration holds each queue's visibility timeout and max receive count
+    # AND the queue configuration says the queue type a producer talks to, and each queue's
+    # visibility timeout, max receive count and largest message
     assert json.loads(ssm_parameters[f"{PREFIX}/queues/config"]) == {
-        "orderQueue": {"visibilityTimeout": 300, "maxReceiveCount": 3},
-        "resultQueue": {"visibilityTimeout": 180, "maxReceiveCount": 3},
+        "queueType": "standard",
+        "orderQueue": {"visibilityTimeout": 300, "maxReceiveCount": 3, "maximumMessageSize": 262144},
+        "resultQueue": {"visibilityTimeout": 180, "maxReceiveCount": 3, "maximumMessageSize": 262144},
     }
 
 

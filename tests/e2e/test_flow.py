@@ -15,6 +15,7 @@ from automation_local.demo.orders import WEB_TASK_TYPES, task_parameters
 from automation_local.demo.side_effects import archived_results
 from automation_local.demo_load import tracker_of
 from automation_local.runtime import LocalRuntime
+from automation_shared import limits
 from automation_shared.contracts import TaskType
 
 from .conftest import http, queue_depth, wait_for, wait_until_final
@@ -131,15 +132,15 @@ def test_a_poison_record_fails_alone_reaches_the_dlq_after_max_receives_and_redr
 
 
 def test_a_body_over_the_webhook_limit_gets_413_and_enqueues_nothing(runtime: LocalRuntime) -> None:
-    # GIVEN a signed order whose text makes the body 300 KB, over the webhook's 256 KiB (the
+    # GIVEN a signed order whose text makes the body 1.1 MB, over the webhook's 1 MiB (the
     # function's own limit: API Gateway's HTTP API would let up to 10 MB through)
     document = order(TaskType.TEXT_PROCESSING, follow_up=None)
-    document["payload"]["parameters"] = {"text": "A sentence to count. " * 15_000}
+    document["payload"]["parameters"] = {"text": "A sentence to count. " * 55_000}
     # WHEN it is POSTed through the local HTTP API server
     status, answer = http(runtime, "POST", "/orders", document)
     # THEN the answer is 413 with a problem saying the limit, and the order is nowhere
     assert status == 413
-    assert answer["title"] == f"Body larger than {256 * 1024} bytes" and answer["status"] == 413
+    assert answer["title"] == f"Body larger than {limits.REQUEST_BODY_MAX_BYTES} bytes" and answer["status"] == 413
     assert http(runtime, "GET", f"/orders/{document['orderId']}")[0] == 404
 
 

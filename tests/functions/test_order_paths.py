@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.outputs import BackboneOutputs
 from automation_local.cloudformation.stack import DeployedStack
 from automation_local.ops.redrive import redrive_backbone, renew_backbone_dead_letters
 from automation_local.outside.standins import Reply, TargetSite
+from automation_shared import limits
 from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.messages import order_message, result_message
 from automation_shared.order_records import (
@@ -139,6 +141,59 @@ def test_an_order_sent_straight_to_the_queue_is_retried_like_a_webhook_order(
     record = records.get(order.orderId) or {}
     assert record["status"] == "requeued" and record["userId"] == "user-7"
     assert [h["status"] for h in record["history"]] == ["processing", "requeued"]
+
+
+def test_a_direct_order_reusing_another_orders_id_is_not_run_and_leaves_that_order_alone(
+    worker: Any, queues: dict[str, Queue], records: OrderRecords
+) -> None:
+    # GIVEN an order accepted by the webhook, and a direct producer's order of another user
+    # under the same orderId
+    order = text_order()
+    records.record_accepted(order)
+    impostor = order.model_copy(
+        update={"userId": "user-7", "payload": order.payload.model_copy(update={"parameters": {"text": "mine"}})}
+    )
+    queues["order"].send([order_message(impostor)])
+    # WHEN the worker gets the direct order
+    assert invoke(worker, "worker", queues["order"].receive_event(1)) == set()
+    # THEN it is not run (no result) and deleted, and the first order's record is as the webhook wrote it
+    assert queues["result"].drain() == [] and queues["order"].drain() == []
+    record = records.get(order.orderId) or {}
+    assert record["status"] == "queued" and record["userId"] == "user-42"
+    assert OrderMessage.model_validate_json(record["order"]) == order
+
+
+def test_a_direct_order_past_the_stacks_bounds_is_refused_with_a_reason_not_dead_lettered(
+    emulator: Emulator, deployed_stack: DeployedStack, worker: Any, queues: dict[str, Queue], records: OrderRecords
+) -> None:
+    # GIVEN an order the contract takes but the stack's bounds do not (a 100,000-character
+    # userId, whose result could not be sent), sent straight to the order queue
+    order = text_order(userId="u" * 100_000)
+    queues["order"].send_raw(order.to_json())
+    # WHEN the worker gets it
+    assert invoke(worker, "worker", queues["order"].receive_event(1)) == set()
+    # THEN it is not run, its message is deleted (no receive spent towards the DLQ), and its
+    # record says it was refused and why, with an expiry
+    assert queues["result"].drain() == [] and queues["order"].drain() == []
+    assert Queue(emulator, deployed_stack.outputs["OrderDeadLetterQueueUrl"]).drain() == []
+    record = records.get(order.orderId) or {}
+    assert record["status"] == "refused" and "userId: at most 128 characters" in record["reason"]
+    assert "expiration" in (records.item(order.orderId) or {})
+
+
+def test_a_direct_order_larger_than_the_order_queues_message_is_refused_by_sqs_at_the_send(
+    emulator: Emulator, queues: dict[str, Queue]
+) -> None:
+    # GIVEN an order body one byte over the order queue's MaximumMessageSize (limits.py)
+    empty = text_order(payload={"parameters": {"b": ""}}).to_json()
+    body = empty.replace('"b":""', '"b":"' + "x" * (limits.ORDER_MESSAGE_MAX_BYTES + 1 - len(empty)) + '"')
+    assert len(body.encode()) == limits.ORDER_MESSAGE_MAX_BYTES + 1
+    # WHEN a direct producer sends it
+    # THEN SQS refuses the send (the producer learns it at once), and the queue holds nothing
+    with pytest.raises(ClientError) as refused:
+        emulator.client("sqs").send_message(QueueUrl=queues["order"].url, MessageBody=body)
+    assert "shorter than 262144 bytes" in str(refused.value)
+    assert queues["order"].drain() == []
 
 
 def test_a_result_of_an_attempt_requeued_already_is_not_requeued_again(

@@ -9,10 +9,20 @@ from typing import Any
 
 import pytest
 
+from automation_local.aws.dynamodb_item_size import item_size
 from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.stack import DeployedStack
+from automation_shared import limits
 from automation_shared.contracts import OrderMessage
-from automation_shared.order_records import ClaimOutcome, OrderRecords, OrderState, order_id_for
+from automation_shared.messages import order_message
+from automation_shared.order_records import (
+    ClaimOutcome,
+    OrderIdTakenError,
+    OrderRecords,
+    OrderState,
+    order_id_for,
+    order_identity,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -117,15 +127,79 @@ def test_the_webhook_records_an_order_once(records: OrderRecords) -> None:
     # THEN the first write is made and the second refused
     assert records.record_accepted(order) is True
     assert records.record_accepted(order) is False
-    # AND looking it up with an unknown order finds it alone, with its order id
+    # AND looking it up with an unknown order finds it alone, with its order id, user and identity
     found = records.accepted_before([f"order#{order.orderId}", f"order#{uuid.uuid4()}"])
-    assert found == {f"order#{order.orderId}": {"orderId": order.orderId}}
+    assert found == {
+        f"order#{order.orderId}": {"orderId": order.orderId, "userId": "user-1", "identity": order_identity(order)}
+    }
 
 
-def test_a_deduplication_id_always_names_the_same_uuid4() -> None:
-    # GIVEN deduplication ids sent without an order id
+def test_a_deduplication_id_always_names_the_same_uuid4_for_its_user() -> None:
+    # GIVEN deduplication ids sent without an order id, by two users
     # WHEN the order id of each is derived
-    # THEN the same deduplication id always gives the same order id, another gives another,
-    # and each is a UUIDv4 as the contract asks
-    assert order_id_for("invoice-7") == order_id_for("invoice-7") != order_id_for("invoice-8")
-    assert uuid.UUID(order_id_for("invoice-7")).version == 4
+    # THEN the same user's deduplication id always gives the same order id, another key or
+    # another user's same key gives another, and each is a UUIDv4 as the contract asks
+    assert order_id_for("u1", "invoice-7") == order_id_for("u1", "invoice-7") != order_id_for("u1", "invoice-8")
+    assert order_id_for("u1", "invoice-7") != order_id_for("u2", "invoice-7")
+    assert uuid.UUID(order_id_for("u1", "invoice-7")).version == 4
+
+
+def test_an_order_id_reused_by_another_order_is_refused_by_the_record_and_the_claim(records: OrderRecords) -> None:
+    # GIVEN an accepted order
+    order = an_order(deduplicationId="first-key")
+    records.record_accepted(order)
+    # WHEN its orderId comes again with another deduplicationId, and with another user
+    other_key = order.model_copy(update={"deduplicationId": "second-key"})
+    other_user = order.model_copy(update={"userId": "user-2"})
+    # THEN the webhook's record write says the id is taken, and the worker's claim of either
+    # is refused as another order's, leaving the record's order as it was
+    for reuse in (other_key, other_user):
+        with pytest.raises(OrderIdTakenError):
+            records.record_accepted(reuse)
+        assert records.claim_attempt(reuse, "message-x", 60_000).outcome is ClaimOutcome.FOREIGN
+    stored = records.item(order.orderId) or {}
+    assert OrderMessage.model_validate_json(stored["order"]["S"]) == order
+    # AND the order itself still claims its attempt
+    assert records.claim_attempt(order, "message-1", 60_000).outcome is ClaimOutcome.FRESH
+
+
+def test_an_order_at_every_bound_fits_its_record_through_its_whole_life(records: OrderRecords) -> None:
+    # GIVEN an order whose fields are at the stack's bounds and whose message is as large as
+    # the order queue takes (limits.py)
+    order = an_order(
+        userId="u" * limits.USER_ID_MAX_CHARS,
+        correlationId="c" * limits.CORRELATION_ID_MAX_CHARS,
+        deduplicationId="d" * 128,
+        payload={"url": "http://h/" + "p" * (limits.URL_MAX_CHARS - 9), "parameters": {"blob": ""}},
+    )
+    room = limits.ORDER_MESSAGE_MAX_BYTES - order_message(order).size
+    order = order.model_copy(update={"payload": order.payload.model_copy(update={"parameters": {"blob": "b" * room}})})
+    assert order_message(order).size == limits.ORDER_MESSAGE_MAX_BYTES
+    assert not limits.bounds_exceeded(order)
+    # WHEN it is recorded, claimed on every attempt, requeued, acted on and dead-lettered and
+    # redriven over and over, as a long life would
+    assert records.record_accepted(order, signature="sha256=" + "f" * 64)
+    for attempt in range(4):
+        retry = order.model_copy(update={"retryCount": attempt})
+        assert records.claim_attempt(retry, f"message-{attempt}", 60_000).held
+        assert records.record_act(order.orderId, f"{attempt:032x}", OrderState.REQUEUED, retry)
+    for _ in range(20):
+        assert records.mark_dead_lettered(order.orderId)
+        assert records.redriven(order.orderId)
+    # THEN every write fitted the 400 KB item (DynamoDB refuses a larger one), and the record
+    # still holds the order
+    stored = records.item(order.orderId) or {}
+    assert OrderMessage.model_validate_json(stored["order"]["S"]).orderId == order.orderId
+    assert item_size(stored) <= limits.DYNAMODB_ITEM_MAX_BYTES
+
+
+def test_a_record_made_from_a_dead_letter_or_an_unknown_result_expires(records: OrderRecords) -> None:
+    # GIVEN order ids no record names (a DLQ body the contract refused; a result sent straight
+    # to the result queue)
+    dead, acted = str(uuid.uuid4()), str(uuid.uuid4())
+    # WHEN the consumers mark one dead-lettered and record an act on the other
+    records.mark_dead_lettered(dead)
+    records.record_act(acted, "a" * 32, OrderState.ARCHIVED)
+    # THEN each record they made has an expiry (the table's TTL attribute)
+    for order_id in (dead, acted):
+        assert "expiration" in (records.item(order_id) or {}), order_id

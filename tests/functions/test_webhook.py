@@ -7,18 +7,21 @@ order queue; every accepted order is in the queue exactly once.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from automation_local.apigateway.events import http_api_event
 from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.stack import DeployedStack
+from automation_shared import limits
 from automation_shared.contracts import OrderMessage
 from automation_shared.messages import order_message
-from automation_shared.order_records import order_id_for
+from automation_shared.order_records import OrderRecords, legacy_order_id_for, order_id_for
 from automation_shared.task_budget import longest_task_seconds
 from tests.functions.queues import Queue, counted_batches, refused_entries
 from tests.functions.webhook_client import WebhookClient, fresh_signed_headers
@@ -58,7 +61,7 @@ BAD_INPUTS = {
     "timestamp from the future": ({"document": new_order(), "skew_seconds": 301}, 401),
     "malformed JSON": ({"raw": b'{"taskType": "url-monitoring",'}, 400),
     "not UTF-8": ({"raw": b"\xff\xfe{}"}, 400),
-    "oversize body": ({"raw": b"[" + b" " * (256 * 1024) + b"]"}, 413),
+    "oversize body": ({"raw": b"[" + b" " * limits.REQUEST_BODY_MAX_BYTES + b"]"}, 413),
     "11 orders in a batch": ({"document": [new_order() for _ in range(11)]}, 422),
     "empty batch": ({"document": []}, 422),
     "order not an object": ({"document": ["url-monitoring"]}, 422),
@@ -172,9 +175,9 @@ def test_the_same_deduplication_id_returns_the_first_order_and_sends_once(
 ) -> None:
     # GIVEN an order with a deduplication id
     dedup = f"invoice-{uuid.uuid4()}"
-    # WHEN it is posted, then again by another user, then twice in one batch
+    # WHEN it is posted, then again (a retry), then twice in one batch
     first = webhook_client.post(new_order(deduplicationId=dedup))
-    again = webhook_client.post(new_order(deduplicationId=dedup, userId="someone-else"))
+    again = webhook_client.post(new_order(deduplicationId=dedup))
     in_one_batch = webhook_client.post([new_order(deduplicationId=dedup), new_order(deduplicationId=dedup)])
     # THEN the first is queued, and every later one is a duplicate naming the first order
     assert first.status == 202 and first.json["status"] == "queued"
@@ -227,7 +230,7 @@ def test_a_retry_after_a_request_that_died_before_answering_names_the_same_order
     # GIVEN a request whose order (a deduplicationId, no orderId) was sent, and which then
     # died before writing its record and answering
     dedup = f"d-{uuid.uuid4()}"
-    order_id = order_id_for(dedup)
+    order_id = order_id_for("user-42", dedup)
     first_copy = OrderMessage.model_validate(
         {**new_order(deduplicationId=dedup), "orderId": order_id, "timestamp": "2026-12-01T10:00:00Z"}
     )
@@ -253,6 +256,155 @@ def test_an_order_with_both_ids_is_named_by_its_deduplication_id(
     # THEN it is a duplicate of the first
     assert again.json == {"orderId": order_id, "status": "duplicate"}
     assert len(order_queue()) == 1
+
+
+def test_the_same_deduplication_id_of_another_user_is_another_order(
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN an order of one user with a deduplicationId, with and without an orderId of its own
+    for ids in ({}, {"orderId": str(uuid.uuid4())}):
+        dedup = f"d-{uuid.uuid4()}"
+        first = webhook_client.post(new_order(deduplicationId=dedup, **ids))
+        # WHEN another user sends an order with the same deduplicationId
+        other = webhook_client.post(new_order(userId="user-7", deduplicationId=dedup))
+        # THEN it is queued as an order of its own, never answered with the first user's order
+        assert first.json["status"] == other.json["status"] == "queued"
+        assert other.json["orderId"] != first.json["orderId"]
+        assert len(order_queue()) == 2
+
+
+def test_an_order_id_reused_with_another_key_or_user_is_a_409_and_sends_nothing(
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN an accepted order with its own orderId and a deduplicationId
+    order_id = str(uuid.uuid4())
+    assert webhook_client.post(new_order(orderId=order_id, deduplicationId="k1")).status == 202
+    order_queue()
+    # WHEN its orderId comes again with a new deduplicationId, without one, from another user,
+    # and twice in one batch
+    reuses = [
+        new_order(orderId=order_id, deduplicationId="k2"),
+        new_order(orderId=order_id),
+        new_order(orderId=order_id, deduplicationId="k1", userId="user-7"),
+    ]
+    twice = str(uuid.uuid4())
+    batch = [new_order(orderId=twice, deduplicationId="a"), new_order(orderId=twice, deduplicationId="b")]
+    # THEN each is refused with a 409 naming the orderId, and nothing is sent
+    for reuse in reuses:
+        refused = webhook_client.post(reuse)
+        assert refused.status == 409 and refused.json["errors"][0]["path"] == "orderId", reuse
+    refused = webhook_client.post(batch)
+    assert refused.status == 409 and [e["path"] for e in refused.json["errors"]] == ["[1].orderId"]
+    assert order_queue() == []
+    # AND the same order sent again is still its duplicate
+    assert webhook_client.post(new_order(orderId=order_id, deduplicationId="k1")).json == {
+        "orderId": order_id,
+        "status": "duplicate",
+    }
+
+
+def test_an_order_accepted_before_keys_were_per_user_keeps_its_id(
+    emulator: Emulator,
+    deployed_stack: DeployedStack,
+    webhook_client: WebhookClient,
+    order_queue: Callable[[], list[Any]],
+) -> None:
+    # GIVEN an order accepted before the deploy, under the id its key alone gave it
+    dedup = f"d-{uuid.uuid4()}"
+    legacy = OrderMessage.model_validate(
+        {**new_order(deduplicationId=dedup), "orderId": legacy_order_id_for(dedup), "timestamp": "2026-12-01T10:00:00Z"}
+    )
+    records = OrderRecords(emulator.client("dynamodb"), deployed_stack.outputs["OrdersTableName"])
+    legacy_item = records.item(legacy.orderId)
+    assert legacy_item is None
+    records.record_accepted(legacy)
+    emulator.client("dynamodb").update_item(  # as the code before it wrote it: no identity
+        TableName=deployed_stack.outputs["OrdersTableName"],
+        Key={"id": {"S": f"order#{legacy.orderId}"}},
+        UpdateExpression="REMOVE #identity",
+        ExpressionAttributeNames={"#identity": "identity"},
+    )
+    # WHEN its client retries it across the deploy, and another user sends the same key
+    retried = webhook_client.post(new_order(deduplicationId=dedup))
+    other = webhook_client.post(new_order(deduplicationId=dedup, userId="user-7"))
+    # THEN the retry is its duplicate (not a second run), and the other user's is an order of its own
+    assert retried.json == {"orderId": legacy.orderId, "status": "duplicate"}
+    assert other.json["status"] == "queued" and other.json["orderId"] != legacy.orderId
+    assert len(order_queue()) == 1
+
+
+def test_two_concurrent_copies_of_one_signed_request_get_no_5xx(
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN an order accepted, and a retry of it signed once (its orders all duplicates)
+    document = new_order(deduplicationId=f"d-{uuid.uuid4()}")
+    assert webhook_client.post(document).status == 202
+    order_queue()
+    body = json.dumps(document).encode()
+    headers = {
+        "content-type": "application/json",
+        **fresh_signed_headers(webhook_client.secret, "POST", "/orders", body),
+    }
+    event = http_api_event("POST", "/orders", route_key="POST /orders", headers=headers, body=body)
+    # WHEN two copies of the retry arrive at once, again and again
+    statuses: list[int] = []
+    for _ in range(5):
+        start = threading.Barrier(2)
+
+        def send(start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                statuses.append(webhook_client.send(event).status)
+            except Exception:  # the handler raised: API Gateway answers 500
+                statuses.append(500)
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    # THEN every answer is a 202 (the first copy) or a 401 (a replay), never a 5xx, and nothing is sent
+    assert len(statuses) == 10 and set(statuses) <= {202, 401} and statuses.count(202) <= 1, statuses
+    assert order_queue() == []
+
+
+@pytest.mark.parametrize(
+    "fields, paths",
+    [
+        ({"userId": "u" * (limits.USER_ID_MAX_CHARS + 1)}, ["userId"]),
+        ({"userId": "u" * 250_000}, ["userId", "(body)"]),  # its message is too large too (UserId attribute)
+        ({"correlationId": "c" * (limits.CORRELATION_ID_MAX_CHARS + 1)}, ["correlationId"]),
+        ({"payload": {"url": "http://h/" + "p" * limits.URL_MAX_CHARS}}, ["payload.url"]),
+        ({"payload": {"parameters": {"blob": "b" * limits.ORDER_MESSAGE_MAX_BYTES}}}, ["(body)"]),
+    ],
+)
+def test_an_order_past_the_stacks_bounds_is_a_422_naming_the_field_and_sends_nothing(
+    webhook_client: WebhookClient, order_queue: Callable[[], list[Any]], fields: dict[str, Any], paths: list[str]
+) -> None:
+    # GIVEN an order with one field past the bound the stack keeps (limits.py)
+    # WHEN it is posted
+    refused = webhook_client.post(new_order(**fields))
+    # THEN it is a 422 naming the field and the bound, and nothing was sent
+    assert refused.status == 422
+    assert [e["path"] for e in refused.json["errors"]] == paths
+    assert "at most" in refused.json["errors"][0]["message"]
+    assert order_queue() == []
+
+
+def test_a_throttled_aws_call_is_a_503_to_retry_and_sends_nothing(
+    webhook_module: Any, webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN DynamoDB throttling the webhook's reads
+    def throttled(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "BatchGetItem")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(webhook_module.records._dynamodb, "batch_get_item", throttled)
+        # WHEN an order is posted
+        reply = webhook_client.post(new_order(deduplicationId=f"d-{uuid.uuid4()}"))
+    # THEN the answer is a 503 to retry (a server condition, not a 500), and nothing was sent
+    assert reply.status == 503 and reply.headers.get("Retry-After") == "1"
+    assert order_queue() == []
 
 
 # ------------------------------------------------------------------ signatures: once, and for one request

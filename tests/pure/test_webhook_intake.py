@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from automation_shared import limits
 from automation_shared.contracts import UUID4_PATTERN, Priority, TaskType
 from automation_shared.order_records import order_id_for
 from automation_shared.task_budget import longest_task_seconds
@@ -67,9 +68,86 @@ def test_a_deduplication_id_names_the_same_order_on_every_request() -> None:
     # WHEN the same body arrives twice (a client's retry)
     first, retried = parse_orders(body, LONGEST_TASK_SECONDS), parse_orders(body, LONGEST_TASK_SECONDS)
 
-    # THEN both name the order derived from the deduplicationId, and the request is not anonymous
-    assert first.orders[0].orderId == retried.orders[0].orderId == order_id_for("invoice-2026-11-25")
+    # THEN both name the order derived from the user's deduplicationId, and the request is not anonymous
+    assert first.orders[0].orderId == retried.orders[0].orderId == order_id_for("user-42", "invoice-2026-11-25")
     assert first.anonymous is False
+
+
+def test_the_same_deduplication_id_of_another_user_names_another_order() -> None:
+    # GIVEN the sample order with a deduplicationId, sent by two users
+    order = json.loads(http_body("webhook-post-order")) | {"deduplicationId": "invoice-2026-11-25"}
+    mine = json.dumps(order).encode()
+    theirs = json.dumps(order | {"userId": "user-7"}).encode()
+
+    # WHEN the webhook parses both
+    # THEN each names an order of its own: a deduplicationId is its user's
+    assert parse_orders(mine, LONGEST_TASK_SECONDS).orders[0].orderId != (
+        parse_orders(theirs, LONGEST_TASK_SECONDS).orders[0].orderId
+    )
+
+
+@pytest.mark.parametrize(
+    "field, path, bound",
+    [
+        (("userId",), "userId", limits.USER_ID_MAX_CHARS),
+        (("correlationId",), "correlationId", limits.CORRELATION_ID_MAX_CHARS),
+        (("payload", "url"), "payload.url", limits.URL_MAX_CHARS),
+    ],
+)
+def test_a_field_past_the_stacks_bound_is_refused_naming_the_field_and_the_bound(
+    field: tuple[str, ...], path: str, bound: int
+) -> None:
+    # GIVEN the sample order with one free-text field at its bound, and one past it
+    def with_length(length: int) -> bytes:
+        order = json.loads(http_body("webhook-post-order"))
+        target = order
+        for part in field[:-1]:
+            target = target[part]
+        target[field[-1]] = "http://h/" + "p" * (length - 9) if field[-1] == "url" else "x" * length
+        return json.dumps(order).encode()
+
+    # WHEN the webhook parses them
+    at_bound = parse_orders(with_length(bound), LONGEST_TASK_SECONDS)
+    with pytest.raises(IntakeError) as refused:
+        parse_orders(with_length(bound + 1), LONGEST_TASK_SECONDS)
+
+    # THEN the one at its bound is taken, the other refused with a 422 naming the field and the bound
+    assert len(at_bound.orders) == 1
+    assert refused.value.status == 422
+    [error] = refused.value.errors
+    assert error["path"] == path
+    assert f"at most {bound} characters" in error["message"]
+
+
+def test_an_order_larger_than_the_order_queues_message_is_refused_before_it_is_sent() -> None:
+    # GIVEN an order whose parameters make its message just past the order queue's largest
+    order = json.loads(http_body("webhook-post-order"))
+    order["payload"]["parameters"] = {"blob": "b" * limits.ORDER_MESSAGE_MAX_BYTES}
+    body = json.dumps(order).encode()
+    assert len(body) <= limits.REQUEST_BODY_MAX_BYTES  # the request itself is not too large
+
+    # WHEN the webhook parses it
+    with pytest.raises(IntakeError) as refused:
+        parse_orders(body, LONGEST_TASK_SECONDS)
+
+    # THEN it is a 422 for the order as a whole, naming the bound
+    assert refused.value.status == 422
+    [error] = refused.value.errors
+    assert error["path"] == "(body)"
+    assert f"at most {limits.ORDER_MESSAGE_MAX_BYTES} bytes" in error["message"]
+
+
+def test_a_null_field_is_reported_at_its_path_with_the_objects_other_errors() -> None:
+    # GIVEN the sample order with a null timeout and a url that is a number
+    order = json.loads(http_body("webhook-post-order"))
+    order["payload"] |= {"timeout": None, "url": 5}
+
+    # WHEN the webhook parses it
+    with pytest.raises(IntakeError) as refused:
+        parse_orders(json.dumps(order).encode(), LONGEST_TASK_SECONDS)
+
+    # THEN both are named, each at its own path
+    assert {e["path"] for e in refused.value.errors} == {"payload.timeout", "payload.url"}
 
 
 def test_the_contract_violation_event_is_refused_naming_the_field() -> None:

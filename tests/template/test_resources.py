@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from automation_shared import limits
 from automation_shared.contracts import PAYLOAD_KEY_PREFIX
-from automation_shared.sqs_batches import MAX_MESSAGE_BYTES
 from tests.template.cfn import actions_on, ref_target, resources_of_type
 
 pytestmark = pytest.mark.fast
@@ -138,12 +138,15 @@ def test_archive_bucket_is_encrypted_private_and_tls_only(cfn_template: dict[str
     assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_result_queues_refuse_what_the_worker_never_sends(cfn_template: dict[str, Any]) -> None:
-    # GIVEN the worker's bound on a result message (larger result data goes to S3)
-    # THEN the result queue and its DLQ state exactly that bound, not a default
+def test_queues_refuse_what_the_stack_cannot_keep(cfn_template: dict[str, Any]) -> None:
+    # GIVEN the stack's bounds on an order and a result message (limits.py: each is kept in a
+    # DynamoDB item; larger result data goes to S3)
+    # THEN each queue and its DLQ state exactly that bound, not SQS's 1 MiB default
     resources = cfn_template["Resources"]
     for queue in ("ResultQueue", "ResultDeadLetterQueue"):
-        assert resources[queue]["Properties"]["MaximumMessageSize"] == MAX_MESSAGE_BYTES
+        assert resources[queue]["Properties"]["MaximumMessageSize"] == limits.RESULT_MESSAGE_MAX_BYTES
+    for queue in ("OrderQueue", "OrderDeadLetterQueue"):
+        assert resources[queue]["Properties"]["MaximumMessageSize"] == limits.ORDER_MESSAGE_MAX_BYTES
 
 
 def test_large_result_data_expires_after_the_result_dlq_retention_twice(cfn_template: dict[str, Any]) -> None:

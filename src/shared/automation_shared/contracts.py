@@ -29,6 +29,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -97,14 +98,15 @@ JsonObject = dict[str, Any]
 
 
 class _NullsRefused(BaseModel):
-    @model_validator(mode="before")
+    # Per field, not per object: a `null` is reported at its own path (`payload.timeout`,
+    # not `payload`), and the object's other fields are still checked, so a client learns
+    # every error of the order at once. A field left out is not validated (its default).
+    @field_validator("*", mode="before")
     @classmethod
-    def _refuse_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            nulls = sorted(k for k, v in data.items() if v is None and k in cls.model_fields)
-            if nulls:
-                raise ValueError(f"null is not allowed for: {', '.join(nulls)}")
-        return data
+    def _refuse_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("null is not allowed: leave the field out")
+        return value
 
 
 class _Contract(_NullsRefused):

@@ -54,10 +54,12 @@ class OrderState(StrEnum):
     ESCALATED = "escalated"
     ARCHIVED = "archived"
     DEAD_LETTERED = "dead-lettered"
+    REFUSED = "refused"  # a direct order past the stack's bounds: never run (its record says why)
 
 
-# Where an order's flow ends: feedback's acts. Nothing moves an order out of these.
-TERMINAL_STATES = frozenset({OrderState.NOTIFIED, OrderState.ARCHIVED, OrderState.ESCALATED})
+# Where an order's flow ends: feedback's acts, or the worker's refusal. Nothing moves an
+# order out of these.
+TERMINAL_STATES = frozenset({OrderState.NOTIFIED, OrderState.ARCHIVED, OrderState.ESCALATED, OrderState.REFUSED})
 # Final for whoever follows an order: terminal, or waiting in a DLQ for an operator.
 FINAL_STATES = TERMINAL_STATES | {OrderState.DEAD_LETTERED}
 
@@ -78,16 +80,55 @@ def result_key(order_id: str, retry_count: int) -> str:
     return f"result#{order_id}#{retry_count}"
 
 
-def dedup_key(deduplication_id: str) -> str:
+def _digest(*parts: str) -> bytes:
+    # NUL cannot end a userId's part early: JSON strings may hold it, but then the next
+    # part differs, and the digest with it.
+    return hashlib.sha256("\0".join(parts).encode()).digest()
+
+
+def dedup_key(user_id: str, deduplication_id: str) -> str:
+    """The record that names the order a user sent with this deduplicationId (and an orderId
+    of its own): a deduplicationId is the user's, never global (as FIFO's
+    `DeduplicationScope: messageGroup` with the user as the group)."""
+    return f"userkey#{_digest('deduplicationId', user_id, deduplication_id).hex()[:40]}"
+
+
+def order_id_for(user_id: str, deduplication_id: str) -> str:
+    """The order id of an order sent with a deduplicationId and no orderId: derived from the
+    user and the deduplicationId (UUIDv4-shaped, as the contract asks), so every request of
+    that user with it, the first one's retries included, names the same order, and another
+    user's never does."""
+    return str(uuid.UUID(bytes=_digest("deduplicationId", user_id, deduplication_id)[:16], version=4))
+
+
+def order_identity(order: OrderMessage) -> str:
+    """What makes two sends of one orderId the same order: its user and its deduplicationId
+    (none is a value too). A record keeps the identity of the order that wrote it first, and
+    refuses every other (OrderIdTakenError; the worker's claim, ClaimOutcome.FOREIGN)."""
+    return _digest("identity", order.userId, order.deduplicationId or "").hex()[:32]
+
+
+# Before deduplicationIds were scoped per user (issue 19), an order with a deduplicationId and
+# no orderId was named by the key alone, and one with both ids had a pointer `dedup#<key>`.
+# The webhook still finds those, for the same user only, so a client retrying across the
+# deploy gets its first order back rather than a second run. They expire with the records
+# (RETENTION_SECONDS): these two functions can go 30 days after every stack runs this code.
+def legacy_order_id_for(deduplication_id: str) -> str:
+    digest = hashlib.sha256(f"deduplicationId:{deduplication_id}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def legacy_dedup_key(deduplication_id: str) -> str:
     return f"dedup#{deduplication_id}"
 
 
-def order_id_for(deduplication_id: str) -> str:
-    """The order id of an order sent with a deduplicationId and no orderId: derived from the
-    deduplicationId (UUIDv4-shaped, as the contract asks), so every request with it, the
-    first one's retries included, names the same order."""
-    digest = hashlib.sha256(f"deduplicationId:{deduplication_id}".encode()).digest()
-    return str(uuid.UUID(bytes=digest[:16], version=4))
+class OrderIdTakenError(Exception):
+    """The orderId's record belongs to another order (another user's, or one sent with
+    another deduplicationId)."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"orderId {order_id} names another order")
+        self.order_id = order_id
 
 
 def _history(state: OrderState, at: str) -> dict[str, Any]:
@@ -98,11 +139,16 @@ def _terminal_values() -> dict[str, Any]:
     return {f":terminal{i}": {"S": s.value} for i, s in enumerate(sorted(TERMINAL_STATES))}
 
 
-NOT_TERMINAL = "(attribute_not_exists(#status) OR NOT (#status IN (:terminal0, :terminal1, :terminal2)))"
+NOT_TERMINAL = (
+    "(attribute_not_exists(#status) OR NOT (#status IN ("
+    + ", ".join(f":terminal{i}" for i in range(len(TERMINAL_STATES)))
+    + ")))"
+)
 
 
 def _order_fields(order: OrderMessage) -> dict[str, Any]:
-    """The attributes of a record that come from the order itself."""
+    """The attributes of a record that come from the order itself (its identity aside,
+    which only the first write sets)."""
     return {
         "orderId": {"S": order.orderId},
         "taskType": {"S": order.taskType.value},
@@ -110,6 +156,10 @@ def _order_fields(order: OrderMessage) -> dict[str, Any]:
         "retryCount": {"N": str(order.retryCount or 0)},
         "order": {"S": order.to_json()},
     }
+
+
+def _expiration() -> dict[str, str]:
+    return {"N": str(int(time.time()) + RETENTION_SECONDS)}
 
 
 def _plain(value: dict[str, Any]) -> Any:
@@ -130,6 +180,7 @@ class ClaimOutcome(StrEnum):
     HELD_ELSEWHERE = "held-elsewhere"  # another message of the attempt holds it now: that one sends its result
     SUPERSEDED = "superseded"  # a later attempt of the order has been claimed: this message is stale
     FINISHED = "finished"  # the order has reached its end
+    FOREIGN = "foreign"  # the orderId's record is another order's: this message was never accepted as it
 
 
 @dataclass(frozen=True)
@@ -165,7 +216,16 @@ class OrderRecords:
         if item is None:
             return None
         plain = {name: _plain(value) for name, value in item.items()}
-        for bookkeeping in ("id", "expiration", "claimAttempt", "claimLease", "claimMessage", "acted", "sig"):
+        for bookkeeping in (
+            "id",
+            "expiration",
+            "claimAttempt",
+            "claimLease",
+            "claimMessage",
+            "acted",
+            "sig",
+            "identity",
+        ):
             plain.pop(bookkeeping, None)
         plain["history"] = [
             dict(zip(("status", "at"), entry.split(" ", 1), strict=True)) for entry in plain.get("history", [])
@@ -173,15 +233,21 @@ class OrderRecords:
         return plain
 
     def accepted_before(self, keys: Collection[str]) -> dict[str, dict[str, str]]:
-        """For the webhook: which of these keys (`order#...`, `dedup#...`, a request
-        signature's) exist, each with the order id it names and the signature of the request
-        that wrote it. One BatchGetItem per 100 keys, strongly consistent."""
+        """For the webhook: which of these keys (`order#...`, `userkey#...`, a request
+        signature's) exist, each with the order id it names, its user and identity (where it
+        has them), and the signature of the request that wrote it. One BatchGetItem per 100
+        keys, strongly consistent."""
         found: dict[str, dict[str, str]] = {}
         pending = [{"id": {"S": key}} for key in dict.fromkeys(keys)]
         while pending:
             chunk, pending = pending[:100], pending[100:]
             request: dict[str, Any] = {
-                self._table: {"Keys": chunk, "ConsistentRead": True, "ProjectionExpression": "id, orderId, sig"}
+                self._table: {
+                    "Keys": chunk,
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "id, orderId, sig, userId, #identity",
+                    "ExpressionAttributeNames": {"#identity": "identity"},
+                }
             }
             while request:
                 answer = self._dynamodb.batch_get_item(RequestItems=request)
@@ -192,9 +258,11 @@ class OrderRecords:
 
     # ------------------------------------------------------------------ the webhook
     def record_accepted(self, order: OrderMessage, signature: str = "") -> bool:
-        """The order is in the queue: its record, with the signature of the request that sent
-        it (webhook_api/replay.py), unless one exists (the worker may have started it
-        already, or an earlier request with the same key wrote it)."""
+        """The order is in the queue: its record, with its identity and the signature of the
+        request that sent it (webhook_api/replay.py), unless one exists: False if it is this
+        order's (the worker may have started it already, or an earlier request with the same
+        key wrote it), OrderIdTakenError if it is another order's (a request with the same
+        orderId at the same moment came first: the worker refuses this one's message)."""
         now = _now()
         signed = {"sig": {"S": signature}} if signature else {}
         try:
@@ -203,28 +271,45 @@ class OrderRecords:
                 Item={
                     "id": {"S": record_key(order.orderId)},
                     **_order_fields(order),
+                    "identity": {"S": order_identity(order)},
                     "status": {"S": OrderState.QUEUED.value},
                     "history": _history(OrderState.QUEUED, now),
                     "createdAt": {"S": now},
                     "updatedAt": {"S": now},
-                    "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                    "expiration": _expiration(),
                     **signed,
                 },
                 ConditionExpression="attribute_not_exists(id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+        except self._dynamodb.exceptions.ConditionalCheckFailedException as exists:
+            holder = exists.response.get("Item") or self.item(order.orderId) or {}
+            if not self.same_order(holder, order):
+                raise OrderIdTakenError(order.orderId) from exists
             return False
         return True
 
-    def record_deduplication(self, deduplication_id: str, order_id: str, signature: str = "") -> None:
-        """For an order sent with both ids: its deduplicationId names it from now on."""
+    @staticmethod
+    def same_order(item: dict[str, Any], order: OrderMessage) -> bool:
+        """Whether a record (as DynamoDB holds it, or as accepted_before returns it) is this
+        order's. A record written before identities were kept is compared by its user."""
+        identity = item.get("identity")
+        if identity is not None:
+            return str(identity.get("S") if isinstance(identity, dict) else identity) == order_identity(order)
+        user = item.get("userId")
+        return user is None or str(user.get("S") if isinstance(user, dict) else user) == order.userId
+
+    def record_deduplication(self, order: OrderMessage, signature: str = "") -> None:
+        """For an order sent with both ids: its user's deduplicationId names it from now on."""
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
                 Item={
-                    "id": {"S": dedup_key(deduplication_id)},
-                    "orderId": {"S": order_id},
-                    "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                    "id": {"S": dedup_key(order.userId, str(order.deduplicationId))},
+                    "orderId": {"S": order.orderId},
+                    "userId": {"S": order.userId},
+                    "identity": {"S": order_identity(order)},
+                    "expiration": _expiration(),
                     **({"sig": {"S": signature}} if signature else {}),
                 },
                 ConditionExpression="attribute_not_exists(id)",
@@ -252,16 +337,21 @@ class OrderRecords:
                     "SET "
                     + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
                     + ", #status = :processing, #updatedAt = :now, #createdAt = if_not_exists(#createdAt, :now)"
-                    + ", #expiration = if_not_exists(#expiration, :expiration)"
+                    # Renewed on each attempt: an order that waited in its queue (up to 14
+                    # days) keeps its record for as long after it as a new one.
+                    + ", #expiration = :expiration"
+                    + ", #identity = if_not_exists(#identity, :identity)"
                     + ", #history = list_append(if_not_exists(#history, :empty), :entry)"
                     + ", claimAttempt = :attempt, claimLease = :lease, claimMessage = :message"
                 ),
                 # Attempts only move forward: a message of an attempt older than the record's
-                # (a late copy) claims nothing, and neither does one the order has ended past.
+                # (a late copy) claims nothing, and neither does one the order has ended past,
+                # nor one whose orderId the record keeps for another order.
                 ConditionExpression=(
                     "(attribute_not_exists(claimAttempt) OR claimAttempt < :attempt"
                     " OR (claimAttempt = :attempt AND claimLease < :now_ms))"
-                    f" AND (attribute_not_exists({retry_count}) OR {retry_count} <= :attempt) AND " + NOT_TERMINAL
+                    f" AND (attribute_not_exists({retry_count}) OR {retry_count} <= :attempt)"
+                    " AND (attribute_not_exists(#identity) OR #identity = :identity) AND " + NOT_TERMINAL
                 ),
                 ExpressionAttributeNames={
                     **names,
@@ -270,12 +360,14 @@ class OrderRecords:
                     "#createdAt": "createdAt",
                     "#expiration": "expiration",
                     "#history": "history",
+                    "#identity": "identity",
                 },
                 ExpressionAttributeValues={
                     **values,
                     ":processing": {"S": OrderState.PROCESSING.value},
                     ":now": {"S": now},
-                    ":expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                    ":expiration": _expiration(),
+                    ":identity": {"S": order_identity(order)},
                     ":empty": {"L": []},
                     ":entry": _history(OrderState.PROCESSING, now),
                     ":attempt": {"N": str(attempt)},
@@ -289,13 +381,16 @@ class OrderRecords:
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException as refused:
             holder = refused.response.get("Item") or self.item(order.orderId) or {}
-            return Claim(self._why_refused(holder, attempt, message_id), record=holder)
+            return Claim(self._why_refused(holder, order, message_id), record=holder)
         earlier = answer.get("Attributes", {}).get("claimAttempt")
         taken_over = earlier is not None and int(earlier["N"]) == attempt
         return Claim(ClaimOutcome.TAKEN_OVER if taken_over else ClaimOutcome.FRESH, lease)
 
-    @staticmethod
-    def _why_refused(item: dict[str, Any], attempt: int, message_id: str) -> ClaimOutcome:
+    @classmethod
+    def _why_refused(cls, item: dict[str, Any], order: OrderMessage, message_id: str) -> ClaimOutcome:
+        attempt = order.retryCount or 0
+        if not cls.same_order(item, order):
+            return ClaimOutcome.FOREIGN
         if item.get("status", {}).get("S") in {s.value for s in TERMINAL_STATES}:
             return ClaimOutcome.FINISHED
         latest = max(int(item.get(name, {}).get("N", "-1")) for name in ("claimAttempt", "retryCount"))
@@ -304,6 +399,47 @@ class OrderRecords:
         if item.get("claimMessage", {}).get("S") != message_id:
             return ClaimOutcome.HELD_ELSEWHERE
         return ClaimOutcome.IN_PROGRESS
+
+    def refuse(self, order: OrderMessage, reason: str) -> None:
+        """A direct order past the stack's bounds (limits.bounds_exceeded) is never run: its
+        record says so and why, without the order itself (which may not fit an item), unless
+        the orderId's record is another order's or has ended."""
+        now = _now()
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": record_key(order.orderId)}},
+                UpdateExpression=(
+                    "SET orderId = :order_id, taskType = :task_type, #status = :refused, reason = :reason,"
+                    " #updatedAt = :now, #createdAt = if_not_exists(#createdAt, :now),"
+                    " #expiration = if_not_exists(#expiration, :expiration),"
+                    " #identity = if_not_exists(#identity, :identity),"
+                    " #history = list_append(if_not_exists(#history, :empty), :entry)"
+                ),
+                ConditionExpression="(attribute_not_exists(#identity) OR #identity = :identity) AND " + NOT_TERMINAL,
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#updatedAt": "updatedAt",
+                    "#createdAt": "createdAt",
+                    "#expiration": "expiration",
+                    "#identity": "identity",
+                    "#history": "history",
+                },
+                ExpressionAttributeValues={
+                    ":order_id": {"S": order.orderId},
+                    ":task_type": {"S": order.taskType.value},
+                    ":refused": {"S": OrderState.REFUSED.value},
+                    ":reason": {"S": reason},
+                    ":now": {"S": now},
+                    ":expiration": _expiration(),
+                    ":identity": {"S": order_identity(order)},
+                    ":empty": {"L": []},
+                    ":entry": _history(OrderState.REFUSED, now),
+                    **_terminal_values(),
+                },
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return  # another order's record, or this order ended before: nothing to say on it
 
     def release_attempt(self, order: OrderMessage, claim: Claim) -> None:
         """The claimed attempt never ran (no time left): its lease ends now, so the order
@@ -441,10 +577,17 @@ class OrderRecords:
         order, the attempt it sent) in one write. False if this result was acted on before.
         A terminal state is kept: the act is then recorded without the state."""
         now = _now()
-        names = {"#status": "status", "#updatedAt": "updatedAt", "#history": "history", "#acted": "acted"}
+        names = {
+            "#status": "status",
+            "#updatedAt": "updatedAt",
+            "#history": "history",
+            "#acted": "acted",
+            "#expiration": "expiration",
+        }
         values: dict[str, Any] = {
             ":state": {"S": state.value},
             ":now": {"S": now},
+            ":expiration": _expiration(),
             ":empty": {"L": []},
             ":entry": _history(state, now),
             ":act": {"SS": [act_key]},
@@ -455,6 +598,9 @@ class OrderRecords:
             "#status = :state",
             "#updatedAt = :now",
             "#history = list_append(if_not_exists(#history, :empty), :entry)",
+            # A result of an order with no record (sent straight to the result queue) makes
+            # one: it expires as every record does.
+            "#expiration = if_not_exists(#expiration, :expiration)",
         ]
         if retry is not None:
             names |= {"#order": "order", "#retryCount": "retryCount"}
@@ -476,10 +622,14 @@ class OrderRecords:
             self._dynamodb.update_item(
                 TableName=self._table,
                 Key={"id": {"S": record_key(order_id)}},
-                UpdateExpression="ADD #acted :act",
+                UpdateExpression="SET #expiration = if_not_exists(#expiration, :expiration) ADD #acted :act",
                 ConditionExpression="NOT contains(#acted, :act_key)",
-                ExpressionAttributeNames={"#acted": "acted"},
-                ExpressionAttributeValues={":act": {"SS": [act_key]}, ":act_key": {"S": act_key}},
+                ExpressionAttributeNames={"#acted": "acted", "#expiration": "expiration"},
+                ExpressionAttributeValues={
+                    ":act": {"SS": [act_key]},
+                    ":act_key": {"S": act_key},
+                    ":expiration": _expiration(),
+                },
             )
             return True
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
@@ -503,6 +653,7 @@ class OrderRecords:
             ":now": {"S": now},
             ":empty": {"L": []},
             ":entry": _history(state, now),
+            ":expiration": _expiration(),
         }
         conditions = []
         if only_from:
@@ -518,11 +669,19 @@ class OrderRecords:
             self._dynamodb.update_item(
                 TableName=self._table,
                 Key={"id": {"S": record_key(order_id)}},
+                # A DLQ message may name an order with no record (a direct order the contract
+                # refused): the record this makes expires as every record does.
                 UpdateExpression=(
                     "SET #status = :status, #updatedAt = :now,"
-                    " #history = list_append(if_not_exists(#history, :empty), :entry)"
+                    " #history = list_append(if_not_exists(#history, :empty), :entry),"
+                    " #expiration = if_not_exists(#expiration, :expiration)"
                 ),
-                ExpressionAttributeNames={"#status": "status", "#updatedAt": "updatedAt", "#history": "history"},
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#updatedAt": "updatedAt",
+                    "#history": "history",
+                    "#expiration": "expiration",
+                },
                 ExpressionAttributeValues=values,
                 **condition,
             )

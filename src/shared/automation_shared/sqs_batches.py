@@ -7,15 +7,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import limits
 from .messages import OutgoingMessage
 
-MAX_ENTRIES = 10
+MAX_ENTRIES = limits.SQS_BATCH_MAX_ENTRIES
 # SQS's batch payload limit and message size limit were 256 KiB each until August 2025
-# (now 1 MiB each); the result queue sets its MaximumMessageSize to this (template.yaml), and
-# the worker keeps each result within it (result data beyond it goes to S3): a message
-# that fits one limit fits the other, so no call is ever refused for its size.
-MAX_MESSAGE_BYTES = 256 * 1024
-MAX_BATCH_BYTES = 256 * 1024
+# (now 1 MiB each). Both queues take messages of 256 KiB at most (limits.py: each must fit a
+# DynamoDB item), so batches are kept to the same size: a message that fits one limit fits
+# the other, and no call is refused for its size on any SQS, before or after the change.
+MAX_MESSAGE_BYTES = max(limits.ORDER_MESSAGE_MAX_BYTES, limits.RESULT_MESSAGE_MAX_BYTES)
+MAX_BATCH_BYTES = MAX_MESSAGE_BYTES
 
 
 def _chunks(messages: Sequence[OutgoingMessage]) -> Iterator[list[OutgoingMessage]]:

@@ -1,8 +1,11 @@
 """Turning a request body into validated orders, or into the exact list of what is wrong.
 
 Nothing is enqueued unless every order of the request is valid: valid against the order
-contract, and asking no more time (`payload.timeout`) than this stack's worker can give a
-task (automation_shared.task_budget), since such an order would time out on every attempt.
+contract, asking no more time (`payload.timeout`) than this stack's worker can give a task
+(automation_shared.task_budget), since such an order would time out on every attempt, and
+within the sizes the stack keeps (automation_shared.limits: a field longer than its bound,
+or an order larger than the order queue's message, is refused here, naming the field and
+the bound, rather than failing after it was sent).
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from automation_shared import limits
 from automation_shared.contracts import OrderMessage
 from automation_shared.order_records import order_id_for
 
-MAX_BODY_BYTES = 256 * 1024
-MAX_ORDERS_PER_REQUEST = 10
+MAX_BODY_BYTES = limits.REQUEST_BODY_MAX_BYTES
+MAX_ORDERS_PER_REQUEST = limits.ORDERS_PER_REQUEST
 
 
 @dataclass
@@ -37,12 +41,13 @@ def _path(prefix: str, location: tuple[Any, ...]) -> str:
 
 
 def _with_defaults(raw: dict[str, Any]) -> dict[str, Any]:
-    """The client may leave out orderId (derived from its deduplicationId, so each request
-    with it names the same order; else a new UUIDv4) and timestamp (now)."""
+    """The client may leave out orderId (derived from its user and deduplicationId, so each
+    request of the user with it names the same order; else a new UUIDv4) and timestamp (now)."""
     order = dict(raw)
-    deduplication_id = order.get("deduplicationId")
+    deduplication_id, user_id = order.get("deduplicationId"), order.get("userId")
     if "orderId" not in order:
-        order["orderId"] = order_id_for(deduplication_id) if isinstance(deduplication_id, str) else str(uuid.uuid4())
+        keyed = isinstance(deduplication_id, str) and isinstance(user_id, str)
+        order["orderId"] = order_id_for(str(user_id), str(deduplication_id)) if keyed else str(uuid.uuid4())
     order.setdefault("timestamp", datetime.now(UTC).isoformat().replace("+00:00", "Z"))
     return order
 
@@ -56,6 +61,12 @@ def _timeout_error(order: OrderMessage, prefix: str, longest_task_seconds: int) 
         "raise the stack's WorkerTimeoutSeconds to allow longer tasks"
     )
     return {"path": _path(prefix, ("payload", "timeout")), "message": message}
+
+
+def _size_errors(order: OrderMessage, prefix: str) -> list[dict[str, str]]:
+    return [
+        {"path": _path(prefix, location), "message": message} for location, message in limits.bounds_exceeded(order)
+    ]
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,7 @@ def parse_orders(body: bytes, longest_task_seconds: int) -> Intake:
             continue
         if too_long := _timeout_error(order, prefix, longest_task_seconds):
             errors.append(too_long)
+        errors.extend(_size_errors(order, prefix))
         orders.append(order)
     if errors:
         raise IntakeError(422, "Invalid orders", errors)

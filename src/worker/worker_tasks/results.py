@@ -31,10 +31,10 @@ from automation_shared.contracts import (
     ResultMetadata,
     ResultStatus,
 )
+from automation_shared.limits import RESULT_MESSAGE_MAX_BYTES
 from automation_shared.messages import result_message
 from automation_shared.result_payloads import data_bytes
 from automation_shared.retry_policy import retries_left
-from automation_shared.sqs_batches import MAX_MESSAGE_BYTES
 
 from .outcome import TaskOutcome
 
@@ -104,7 +104,7 @@ def build_result(
     data = data_bytes(outcome.data)
     if len(data) <= MAX_INLINE_DATA_BYTES:
         inline = _with_body(result, data=outcome.data, size=float(len(data)))
-        if result_message(inline, message_id="", retry_count=order.retryCount or 0).size <= MAX_MESSAGE_BYTES:
+        if result_message(inline, message_id="", retry_count=order.retryCount or 0).size <= RESULT_MESSAGE_MAX_BYTES:
             return inline
     return _with_body(result, dataPointer=store_data(data))
 
