@@ -9,8 +9,13 @@ request (requests.py), adds the principal's condition keys, judges each call it 
 Every call's decision is kept in the result, so a recorder can tell which statement allowed what.
 
 Principals other than the stack's roles (the operator, a producer, the demo load's client) are
-named by their ARN in `extra_identity`, with their own policies; a caller with no known principal
-(an unsigned request, or a key no session has) is refused as AWS refuses an unknown key.
+named by their ARN in `extra_identity`, with their own policies. A request signed with a key no
+principal holds (or not signed) is refused before any policy, as AWS refuses an unknown key
+(errors.unknown_caller_response); one needing no permission (sts:GetCallerIdentity) is not judged.
+
+Wiring note: aws/server.py importing this package directly would make aws -> iam -> aws (iam uses
+aws/identity.py and cloudformation/, which imports aws/) a cycle tests/architecture refuses; the
+server can take the Authorizer from its caller instead (built by the runtime, which sits above both).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from automation_local.aws.identity import ACCOUNT_ID, REGION
-from automation_local.iam.errors import ErrorResponse, error_response
+from automation_local.iam.errors import ErrorResponse, error_response, unknown_caller_response
 from automation_local.iam.policy import AuthorizationRequest, ContextValue, Decision, Policy, evaluate_policies
 from automation_local.iam.requests import (
     Call,
@@ -31,8 +36,6 @@ from automation_local.iam.requests import (
     parse_request,
 )
 from automation_local.iam.template_policies import StackPolicies
-
-ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class RequestDecision:
 
     @property
     def refused(self) -> tuple[Call, Decision] | None:
+        """The call refused by a policy (None also when the caller itself was unknown: see `error`)."""
         return next(((call, decision) for call, decision in self.decisions if not decision.allowed), None)
 
 
@@ -75,8 +79,12 @@ class Authorizer:
     def evaluate(self, request: EmulatorRequest) -> RequestDecision:
         parsed = parse_request(request, self.names)
         principal = self.principal_of(parsed.access_key_id) if parsed.access_key_id else None
-        principal_arn, caller_arn = principal or (ANONYMOUS, parsed.access_key_id or ANONYMOUS)
         json_protocol = request.header("X-Amz-Target") is not None
+        if principal is None:
+            if not parsed.calls:
+                return RequestDecision(parsed, ())
+            return RequestDecision(parsed, (), unknown_caller_response(parsed.service, json_protocol=json_protocol))
+        principal_arn, caller_arn = principal
         judged: list[tuple[Call, Decision]] = []
         for call in parsed.calls:
             decision = self.judge(call, principal_arn, caller_arn, request.secure_transport)
@@ -103,8 +111,8 @@ def principal_context(principal_arn: str, resource: str, secure_transport: bool)
         "aws:EpochTime": str(int(now.timestamp())),
         "aws:ResourceAccount": resource_account,
     }
-    if principal_arn != ANONYMOUS:
+    if principal_arn.startswith("arn:"):
         context["aws:PrincipalArn"] = principal_arn
-        context["aws:PrincipalAccount"] = principal_arn.split(":")[4] if principal_arn.startswith("arn:") else ""
+        context["aws:PrincipalAccount"] = principal_arn.split(":")[4]
         context["aws:PrincipalType"] = "AssumedRole" if ":role/" in principal_arn else "User"
     return context

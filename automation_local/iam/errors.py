@@ -134,3 +134,32 @@ def error_response(service: str, decision: Decision, *, json_protocol: bool, via
     if service in QUERY_NAMESPACES:
         return _query_xml(403, "AccessDenied", message, QUERY_NAMESPACES[service])
     return _json(403, "AccessDeniedException", "AccessDeniedException", message, "1.1")
+
+
+UNKNOWN_CALLER_MESSAGE = "The security token included in the request is invalid."
+
+
+def unknown_caller_response(service: str, *, json_protocol: bool) -> ErrorResponse:
+    """What `service` answers a request signed with a key no principal holds (before any policy):
+    the JSON services 400 `UnrecognizedClientException`
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html), the
+    query ones 403 `InvalidClientTokenId` (SQS keeps that code over JSON, in x-amzn-query-error), S3
+    403 `InvalidAccessKeyId` (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html)."""
+    if service == "s3":
+        request_id = uuid.uuid4().hex[:16].upper()
+        message = "The AWS Access Key Id you provided does not exist in our records."
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidAccessKeyId</Code>'
+            f"<Message>{message}</Message><RequestId>{request_id}</RequestId><HostId></HostId></Error>"
+        ).encode()
+        headers = (("Content-Type", "application/xml"), ("x-amz-request-id", request_id))
+        return ErrorResponse(403, "InvalidAccessKeyId", (*headers, ("Content-Length", str(len(body)))), body)
+    if service == "sqs" and json_protocol:
+        query_error = (("x-amzn-query-error", "InvalidClientTokenId;Sender"),)
+        type_name = "com.amazon.coral.service#UnrecognizedClientException"
+        return _json(403, "InvalidClientTokenId", type_name, UNKNOWN_CALLER_MESSAGE, "1.0", query_error)
+    if service in JSON_VERSIONS:
+        type_name = "com.amazon.coral.service#UnrecognizedClientException"
+        return _json(400, "UnrecognizedClientException", type_name, UNKNOWN_CALLER_MESSAGE, JSON_VERSIONS[service])
+    namespace = QUERY_NAMESPACES.get(service, QUERY_NAMESPACES["sts"])
+    return _query_xml(403, "InvalidClientTokenId", UNKNOWN_CALLER_MESSAGE, namespace)

@@ -94,7 +94,9 @@ def test_the_worker_may_not_read_the_payloads_and_gets_s3_s_access_denied() -> N
     request = captured("s3", "get_object", access_key="ASIAWORKER", Bucket=ARCHIVE, Key="payloads/o-1.json")
     result = authorizer().evaluate(request)
     assert result.error is not None and (result.error.status, result.error.code) == (403, "AccessDenied")
-    error = sdk_error("s3", "get_object", refusal(authorizer()), Bucket=ARCHIVE, Key="payloads/x")
+    error = sdk_error(
+        "s3", "get_object", refusal(authorizer()), access_key="ASIAWORKER", Bucket=ARCHIVE, Key="payloads/x"
+    )
     assert (error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]) == (
         "AccessDenied",
         403,
@@ -133,10 +135,26 @@ def test_a_producer_without_the_key_gets_sqs_s_kms_access_denied() -> None:
     assert "kms:GenerateDataKey" in error.response["Error"]["Message"]
 
 
-def test_an_unknown_key_is_refused() -> None:
-    request = captured("sqs", "send_message", access_key="AKIASTRANGER", QueueUrl=ORDER_QUEUE_URL, MessageBody="{}")
-    result = authorizer().evaluate(request)
-    assert not result.allowed
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "code", "status"),
+    [
+        ("sqs", "send_message", {"QueueUrl": ORDER_QUEUE_URL, "MessageBody": "{}"}, "InvalidClientTokenId", 403),
+        ("dynamodb", "get_item", {"TableName": "t", "Key": {"id": {"S": "1"}}}, "UnrecognizedClientException", 400),
+        ("s3", "get_object", {"Bucket": ARCHIVE, "Key": "k"}, "InvalidAccessKeyId", 403),
+        (
+            "sns",
+            "publish",
+            {"TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:t", "Message": "m"},
+            "InvalidClientTokenId",
+            403,
+        ),
+    ],
+)
+def test_a_key_no_principal_holds_is_refused_before_any_policy(
+    service: str, operation: str, params: dict[str, object], code: str, status: int
+) -> None:
+    error = sdk_error(service, operation, refusal(authorizer()), access_key="AKIASTRANGER", **params)
+    assert (error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]) == (code, status)
 
 
 def test_a_call_needing_no_permission_is_allowed_with_no_decision() -> None:

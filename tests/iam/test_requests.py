@@ -205,3 +205,22 @@ def test_a_presigned_url_names_its_key() -> None:
         "GET", "/archive/k?X-Amz-Credential=AKIAPRE%2F20260101%2Fus-east-1%2Fs3%2Faws4_request", {}
     )
     assert parse_request(request, NAMES).access_key_id == "AKIAPRE"
+
+
+def test_an_emulator_sts_session_s_key_names_its_role() -> None:
+    # GIVEN a role's session from moto's STS (in process here; the emulator's server holds the same backends)
+    import boto3
+    from moto import mock_aws
+
+    from automation_local.iam.requests import moto_principal
+
+    role = f"arn:aws:iam::{ACCOUNT}:role/automation-dev-worker-role"
+    with mock_aws():
+        sts = boto3.client("sts", region_name="us-east-1")
+        session = sts.assume_role(RoleArn=role, RoleSessionName="worker-poller")
+        key = session["Credentials"]["AccessKeyId"]
+        # WHEN its access key is looked up
+        principal, unknown = moto_principal(key), moto_principal("AKIANOSUCHKEY")
+    # THEN it is the role, called as the session
+    assert principal == (role, f"arn:aws:sts::{ACCOUNT}:assumed-role/automation-dev-worker-role/worker-poller")
+    assert unknown is None

@@ -183,3 +183,21 @@ def test_a_role_with_managed_policies_gets_their_documents() -> None:
     assert str(evaluate_policies(logs, role_policies).statements[0]) == "AWSLambdaBasicExecutionRole#0"
     request = AuthorizationRequest(role_arn, "sqs:SendMessage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders", SECURE)
     assert evaluate_policies(request, role_policies).allowed
+
+
+def test_cloudwatch_logs_may_use_the_key_for_the_stack_s_log_groups_only() -> None:
+    # GIVEN the key policy's statement for CloudWatch Logs (an ArnEquals on the encryption context)
+    stack = policies()
+    key = key_arn()
+    own = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/automation-dev-worker"
+    other = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/someone-else"
+
+    def logs_call(group: str) -> Decision:
+        context = {**SECURE, "kms:EncryptionContext:aws:logs:arn": group}
+        request = AuthorizationRequest("logs.us-east-1.amazonaws.com", "kms:GenerateDataKey", key, context)
+        return evaluate_policies(request, (), (), stack.key[key])
+
+    # WHEN Logs encrypts for the worker's group, and for another
+    # THEN only the stack's group is allowed, by that statement
+    assert [str(s) for s in logs_call(own).statements] == ["EncryptionKey#CloudWatchLogsEncryptStackLogGroups"]
+    assert not logs_call(other).allowed
