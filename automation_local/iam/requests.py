@@ -122,6 +122,10 @@ class ParsedRequest:
     calls: tuple[Call, ...]  # the service's own actions first, then the implied KMS calls
 
 
+# Access key id -> (principal ARN, caller ARN): a role and its session; None for a key no one holds.
+PrincipalLookup = Callable[[str], tuple[str, str] | None]
+
+
 class ResourceNames(Protocol):
     """What the request alone does not say: a secret's full ARN (its random suffix), a key's ARN
     from an alias or id, and which key encrypts a resource (template_policies.StackPolicies)."""
@@ -272,7 +276,7 @@ def _logs(operation: str, params: Mapping[str, Any]) -> list[Call]:
         return [Call(f"logs:{operation}", "*")]
     # Stream actions name the stream; the `:*` a log group's Arn ends in covers its streams.
     stream = params.get("logStreamName")
-    return [Call(f"logs:{operation}", _log_arn(group, stream if stream is not None else None))]
+    return [Call(f"logs:{operation}", _log_arn(group, stream))]
 
 
 def _query_service(service: str, operation: str, params: Mapping[str, str]) -> list[Call]:
@@ -415,6 +419,3 @@ def parse_request(request: EmulatorRequest, names: ResourceNames) -> ParsedReque
         calls = []
     calls += _implied_key_calls(service, calls, names)
     return ParsedRequest(service, operation, key_id, tuple(calls))
-
-
-PrincipalLookup = Callable[[str], tuple[str, str] | None]
