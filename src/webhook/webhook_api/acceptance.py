@@ -33,12 +33,12 @@ per order where this design needs one (the worker's idempotency does the rest).
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from automation_shared.contracts import OrderMessage
@@ -56,7 +56,7 @@ from automation_shared.sqs_batches import send_batches
 
 from .replay import ReplayedRequestError, signature_key
 
-logger = logging.getLogger(__name__)
+logger = Logger(child=True)  # logs through the webhook's own Logger (same service)
 
 _writers = ThreadPoolExecutor(max_workers=10, thread_name_prefix="record")  # a request holds 10 orders at most
 
@@ -138,7 +138,7 @@ def _record(records: OrderRecords, order: OrderMessage, signature: str) -> bool 
     except OrderIdTakenError:
         return None
     except (BotoCoreError, ClientError) as refused:
-        logger.warning("order sent, record not written: %s", refused)
+        logger.warning("order sent, record not written", order_id=order.orderId, error=str(refused))
         return False
     return recorded
 
