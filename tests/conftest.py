@@ -18,8 +18,9 @@ from automation_local.cloudformation.stack import DeployedStack, deploy
 from automation_local.cloudformation.template import load_template, translate
 from automation_local.outside.standins import STAND_IN_NETWORKS
 
-# The handler fixtures, shared by tests/functions and tests/fuzz (one definition, one session).
-pytest_plugins = ["tests.functions.fixtures"]
+# The handler fixtures, shared by tests/functions, tests/fuzz and tests/model (one definition, one
+# session); the hypothesis profiles and example counts of tests/fuzz and tests/model.
+pytest_plugins = ["tests.functions.fixtures", "tests.hypothesis_runs"]
 
 # The fuzz tests use no hypothesis plugin; trio (selenium's, for tests/browser) registers one
 # whose import starts `ldconfig`, which the fast tier refuses (tests/fast_tier.py).

@@ -23,7 +23,6 @@ from automation_shared.contracts import OrderMessage, ResultMessage
 from automation_shared.order_records import OrderRecords
 from tests.functions.handlers import context_for
 from tests.functions.queues import Queue
-from tests.fuzz.example_counts import count_example
 from tests.fuzz.sqs_events import sqs_event
 from tests.fuzz.strategies import (
     HOSTILE_TEXTS,
@@ -37,6 +36,7 @@ from tests.fuzz.strategies import (
     result_mutations,
     results,
 )
+from tests.hypothesis_runs import count_example
 
 pytestmark = pytest.mark.slow
 
