@@ -23,11 +23,13 @@ import json
 import signal
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
+from automation_local.aws import iam_gate
 from automation_local.aws.emulator import Emulator
 from automation_local.aws.fault_proxy import FAULT_NAMES, FaultPlan
 from automation_local.cloudformation.outputs import BackboneOutputs
@@ -41,7 +43,7 @@ from automation_local.invoke import invoke_event_file
 from automation_local.ops.redrive import redrive_backbone, renew_backbone_dead_letters
 from automation_local.outside.standins import STAND_IN_NETWORKS
 from automation_local.run_state import DemoArguments, RunState
-from automation_local.runtime import LocalRuntime
+from automation_local.runtime import IAM_VARIABLE, LocalRuntime
 from automation_local.terminal import RunDisplay, print_summary
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -113,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
             state=state,
             parameters=dict(args.parameter),
             poll=args.serve or not args.preload,
+            iam=args.iam or None,  # off: as the environment says (runtime.IAM_VARIABLE)
         ) as runtime,
         contextlib.ExitStack() as console_up,
     ):
@@ -143,6 +146,7 @@ def _run(args: argparse.Namespace) -> int:
             )
         fifo = runtime.stack.fifo
         print_summary(summary)
+        refused_calls = _print_iam_record(runtime) if runtime.iam else 0
         if args.json:
             print(summary.as_json())
         if args.console:
@@ -152,7 +156,26 @@ def _run(args: argparse.Namespace) -> int:
     expected_ends = summary.unexpected == 0 or faults is not None
     # FIFO queues keep each user's order (standard ones do not: a retry joins the queue's end).
     in_user_order = summary.out_of_user_order == 0 or not fifo
-    return 0 if summary.lost == 0 and _completed_twice(summary) == 0 and expected_ends and in_user_order else 1
+    passed = summary.lost == 0 and _completed_twice(summary) == 0 and expected_ends and in_user_order
+    return 0 if passed and refused_calls == 0 else 1
+
+
+def _print_iam_record(runtime: LocalRuntime) -> int:
+    """What IAM enforcement judged during the run: calls by principal, and each refusal; the refusals' count."""
+    record = iam_gate.decisions(runtime.emulator.endpoint_url)
+    by_principal: Counter[str] = Counter()
+    for decision in record["decisions"]:
+        by_principal[f"{decision['principal']} {decision['outcome']}"] += decision["count"]
+    refused = sum(count for key, count in by_principal.items() if not key.endswith(" allowed"))
+    print(f"\nIAM enforced: {sum(by_principal.values())} calls judged, {refused} refused")
+    for key, count in sorted(by_principal.items()):
+        print(f"  {count:8} {key}")
+    for refusal in record["refusals"]:
+        print(
+            f"  refused: {refusal.get('principal')} {refusal['service']}:{refusal['operation']}"
+            f" {refusal.get('action')} on {refusal.get('resource')} -> {refusal['status']} {refusal['code']}"
+        )
+    return refused
 
 
 def _keep_console_up(url: str) -> None:
@@ -242,6 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--console", action="store_true", help="serve the console in the browser during the demo load and after it"
+    )
+    parser.add_argument(
+        "--iam",
+        action="store_true",
+        help=f"enforce IAM: every call judged against the stack's policies, each function calling with its role"
+        f" (also {IAM_VARIABLE}=1)",
     )
     parser.add_argument(
         "--parameter",

@@ -8,10 +8,19 @@ function running in sandboxes with the environment the stack gives it.
 
 Nothing here names a queue, function or route: they all come from the deployed stack
 and the template, so the runtime follows the template as it changes.
+
+With IAM enforced (`iam`, opt-in for now: issue 20) the emulator judges every call against
+the deployed stack's policies (aws/iam_gate.py, iam/emulator_judge.py), and the runtime plays
+Lambda's part in it: it assumes each function's execution role (as `lambda.amazonaws.com`,
+which the role's trust policy must allow) and gives the role's session to the function's
+sandboxes (session `fn-<function>`) and to its mapping's pollers (`esm-<mapping>`: Lambda
+polls with the execution role). The usage meter knows callers by their `fn-`/`esm-` keys,
+so it does not meter role sessions yet.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from automation_local.apigateway.server import HttpApiServer, SandboxPool, http_api_routes
+from automation_local.aws import iam_gate
 from automation_local.aws.emulator import Emulator
 from automation_local.aws.fault_proxy import FaultPlan, FaultProxy
 from automation_local.aws.usage_meter import ESM_CALLER_PREFIX, FUNCTION_CALLER_PREFIX
@@ -26,6 +36,8 @@ from automation_local.cloudformation.outputs import BackboneOutputs
 from automation_local.cloudformation.project import BUILD_DIR, TEMPLATE_PATH
 from automation_local.cloudformation.stack import DeployedStack, deploy
 from automation_local.cloudformation.template import load_template, parameter_values, short_name
+from automation_local.iam import emulator_judge
+from automation_local.iam.template_policies import template_stack_policies
 from automation_local.lambda_.esm.poller import EventSourcePoller, MappingConfiguration, stack_mappings
 from automation_local.lambda_.functions import FunctionConfig, stack_functions
 from automation_local.lambda_.sandbox import FunctionSandbox
@@ -59,6 +71,13 @@ LOCAL_PARAMETERS = {
 FIFO_PARAMETERS = {"OrderQueueMaxReceiveCount": "8"}
 # Concurrent webhook invocations the local HTTP API may start.
 WEBHOOK_CONCURRENCY = 4
+# IAM enforcement (issue 20) is opt-in while it is proven: `automation-local --iam`, or this set to 1.
+IAM_VARIABLE = "AUTOMATION_LOCAL_IAM"
+
+
+def iam_requested() -> bool:
+    """Whether the environment asks for IAM enforcement (IAM_VARIABLE)."""
+    return os.environ.get(IAM_VARIABLE, "") == "1"
 
 
 class LocalRuntime:
@@ -78,6 +97,7 @@ class LocalRuntime:
         state: RunState | None = None,
         poll: bool = True,
         template_path: Path | None = None,
+        iam: bool | None = None,
     ) -> None:
         """`emulator` and `stack`: run against ones already up (a restarted runtime);
         `function_overrides`: extra environment variables per function (`worker`, ...);
@@ -87,7 +107,10 @@ class LocalRuntime:
         stack deployed before is used again, the stand-ins keep their ports and requests;
         `poll=False`: the pollers wait for `start_polling()` (as the mappings do while
         disabled), so a backlog can be put in the queues first; `template_path`: another SAM
-        template than template.yaml (or its `sam build` copy with `built`)."""
+        template than template.yaml (or its `sam build` copy with `built`); `iam`: enforce IAM
+        (default: as IAM_VARIABLE says): every call is judged by the emulator against the
+        deployed stack's policies, each function and its mapping's polls calling with its
+        execution role's credentials (see `_enforce_iam`)."""
         self.environment = environment
         self.built = built
         self.template_path = template_path or (BUILD_DIR / "template.yaml" if built else TEMPLATE_PATH)
@@ -98,7 +121,10 @@ class LocalRuntime:
         if (parameters or {}).get("QueueType") == "fifo":
             local |= {name: value for name, value in FIFO_PARAMETERS.items() if name in declared}
         self.parameters = {**local, "Environment": environment, **(parameters or {})}
-        self.emulator = emulator or Emulator()
+        self.iam = iam_requested() if iam is None else iam
+        self.emulator = emulator or Emulator(judge=emulator_judge.ENTRY_POINT if self.iam else None)
+        # Role sessions by session name (`fn-worker`, `esm-<mapping>`): boto3's credential arguments.
+        self._role_sessions: dict[str, dict[str, str]] = {}
         self._owns_emulator = emulator is None
         self.stack = stack
         self.function_overrides = function_overrides or {}
@@ -146,6 +172,8 @@ class LocalRuntime:
             )
             if self.state is not None:
                 self.stack.save(self.state.stack_path)
+        if self.iam:
+            self._enforce_iam()
         self.functions = stack_functions(self.emulator, self.stack)
         if self.faults is not None:
             self._fault_proxy = self._exit_stack.enter_context(FaultProxy(self.emulator.endpoint_url, self.faults))
@@ -155,11 +183,12 @@ class LocalRuntime:
         self.http_api = self._exit_stack.enter_context(self._http_api())
         self._exit_stack.callback(self.stop_polling)
         for logical_id, configuration in self._mappings().items():
+            function = self._function_of(configuration.function_name)
             poller = EventSourcePoller(
                 configuration,
                 # Its own caller for the usage meter: the mapping's receives and deletes.
-                sqs_client=self._esm_sqs_client(logical_id),
-                new_sandbox=self._sandbox_factory(self._function_of(configuration.function_name)),
+                sqs_client=self._esm_sqs_client(logical_id, function),
+                new_sandbox=self._sandbox_factory(function),
                 region=self.emulator.region,
             )
             self.pollers[logical_id] = poller
@@ -167,8 +196,38 @@ class LocalRuntime:
             self.start_polling()
 
     # ------------------------------------------------------------------ parts
-    def _esm_sqs_client(self, logical_id: str) -> Callable[[], Any]:
-        return lambda: self.emulator.client("sqs", access_key_id=f"{ESM_CALLER_PREFIX}{logical_id}")
+    def _enforce_iam(self) -> None:
+        """From here on the emulator judges every call with the deployed stack's policies (see
+        iam/emulator_judge.py): the stack, as deployed, is what it judges by; the deployment
+        itself ran with the deployer's rights, as CloudFormation's does."""
+        assert self.stack is not None
+        policies = template_stack_policies(
+            self.stack.parameters,
+            template_path=self.template_path,
+            stack_name=self.stack.stack_name,
+            physical_ids=self.stack.resources,
+        )
+        iam_gate.configure(self.emulator.endpoint_url, emulator_judge.configuration(policies))
+
+    def _role_session(self, role_arn: str, session_name: str) -> dict[str, str]:
+        """Credentials of `role_arn`, assumed as the Lambda service assumes a function's
+        execution role (its trust policy must allow lambda.amazonaws.com); one per name."""
+        if session_name not in self._role_sessions:
+            sts = self.emulator.client("sts", access_key_id=emulator_judge.LAMBDA_SERVICE_ACCESS_KEY)
+            credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+            self._role_sessions[session_name] = {
+                "aws_access_key_id": credentials["AccessKeyId"],
+                "aws_secret_access_key": credentials["SecretAccessKey"],
+                "aws_session_token": credentials["SessionToken"],
+            }
+        return self._role_sessions[session_name]
+
+    def _esm_sqs_client(self, logical_id: str, function: str) -> Callable[[], Any]:
+        caller = f"{ESM_CALLER_PREFIX}{logical_id}"
+        if self.iam:  # Lambda polls with the function's execution role
+            credentials = self._role_session(self.functions[function].role_arn, caller)
+            return lambda: self.emulator.client("sqs", credentials=credentials)
+        return lambda: self.emulator.client("sqs", access_key_id=caller)
 
     def _function_of(self, function_name: str) -> str:
         """The short name (`worker`) of a deployed function name."""
@@ -179,6 +238,7 @@ class LocalRuntime:
             **self.integrations.environment,
             # The function's own caller for the emulator's usage meter (its role, on AWS).
             "AWS_ACCESS_KEY_ID": f"{FUNCTION_CALLER_PREFIX}{function}",
+            **self._function_credentials(function),
             **self.function_overrides.get(function, {}),
         }
         fails_after_handler = None
@@ -191,6 +251,17 @@ class LocalRuntime:
         config = self.functions[function].with_environment(overrides)
         log_path = self.log_dir / f"{function}.log"
         return lambda: FunctionSandbox(config, log_path=log_path, fails_after_handler=fails_after_handler)
+
+    def _function_credentials(self, function: str) -> dict[str, str]:
+        """With IAM enforced, the environment that has the function call with its execution role."""
+        if not self.iam:
+            return {}
+        session = self.role_credentials(function)
+        return {
+            "AWS_ACCESS_KEY_ID": session["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": session["aws_secret_access_key"],
+            "AWS_SESSION_TOKEN": session["aws_session_token"],
+        }
 
     def _http_api(self) -> HttpApiServer:
         routes = http_api_routes(self.template)
@@ -215,6 +286,11 @@ class LocalRuntime:
         """The backbone's stack outputs (queues, table, bucket, secret)."""
         assert self.stack is not None
         return BackboneOutputs.of(self.stack.outputs)
+
+    def role_credentials(self, function: str) -> dict[str, str]:
+        """boto3's credential arguments of the session `function` (`worker`) calls with: its
+        execution role's, assumed as Lambda assumes it (what a test signs a role's call with)."""
+        return self._role_session(self.functions[function].role_arn, f"{FUNCTION_CALLER_PREFIX}{function}")
 
     def mapping_functions(self) -> dict[str, str]:
         """Mapping logical id -> the short name of the function it invokes."""

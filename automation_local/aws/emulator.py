@@ -17,6 +17,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -37,8 +38,13 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the directory holding a
 class Emulator:
     """`with Emulator() as emulator:` starts moto's server and stops it on exit."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None, region: str = REGION) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int | None = None, region: str = REGION, *, judge: str | None = None
+    ) -> None:
+        """`judge`: the entry point (`module:function`) of the IAM judge the server enforces with
+        once configured (iam_gate.py); None: no enforcement."""
         self.host = host
+        self.judge = judge
         self.port = port or free_port(host)
         self.region = region
         self.log_path = emulator_log(self.port)
@@ -62,11 +68,20 @@ class Emulator:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def client(self, service: str, *, access_key_id: str | None = None, **config: object):
+    def client(
+        self,
+        service: str,
+        *,
+        access_key_id: str | None = None,
+        credentials: Mapping[str, str] | None = None,
+        **config: object,
+    ):
         """A boto3 client of the emulator; `config` overrides botocore Config settings;
-        `access_key_id`: the caller the emulator's usage meter sees (see usage_meter.py)."""
+        `access_key_id`: the caller the emulator's usage meter sees (see usage_meter.py);
+        `credentials`: boto3's credential arguments instead (a role's session, with its token)."""
         defaults = Config(retries={"mode": "standard", "max_attempts": 5})
-        credentials = {**CREDENTIALS, **({"aws_access_key_id": access_key_id} if access_key_id else {})}
+        if credentials is None:
+            credentials = {**CREDENTIALS, **({"aws_access_key_id": access_key_id} if access_key_id else {})}
         return boto3.client(
             service,
             endpoint_url=self.endpoint_url,
@@ -98,6 +113,7 @@ class Emulator:
             [
                 *(sys.executable, "-m", "automation_local.aws.server", "-H", self.host, "-p", str(self.port)),
                 *("--parent-pid", str(os.getpid())),
+                *(("--judge", self.judge) if self.judge else ()),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -47,7 +47,7 @@ from moto import settings as moto_settings
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from automation_local.aws import clock, sqs_index
+from automation_local.aws import clock, iam_gate, sqs_index
 from automation_local.aws.usage_meter import UsageMeter
 from automation_local.net.loopback_server import foreign_request_reason
 
@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     parser.add_argument("--parent-pid", type=int, help="exit when this process (the one that started it) is gone")
+    parser.add_argument(
+        "--judge", metavar="MODULE:FUNCTION", help="enforce IAM with this judge's entry point (see iam_gate.py)"
+    )
     args = parser.parse_args(argv)
     if not moto_settings.DISABLE_GLOBAL_CORS:
         parser.error(
@@ -219,13 +222,14 @@ def main(argv: list[str] | None = None) -> None:
     moto_app.debug = True  # type: ignore[attr-defined]  # as moto.server: errors answered with their traceback
     moto_app = sqs_index.install(moto_app)  # SQS queues indexed: a receive's cost independent of depth
     moto_app = clock.install(moto_app)  # POST /_emulator/clock: time moved forward for tests (clock.py)
+    # The meter sizes a DynamoDB write's item before and after it: inside the lock too.
+    app: WsgiApp = ApiCallCounter(AtomicDynamoDbWrites(UsageMeter(moto_app, api_call)))
+    if args.judge:  # a refused request reaches neither a service nor the counters (iam_gate.py)
+        app = iam_gate.IamGate(app, iam_gate.load_entry_point(args.judge))
     run_simple(
         args.host,
         args.port,
-        # The meter sizes a DynamoDB write's item before and after it: inside the lock too.
-        RefuseForeignRequests(
-            ApiCallCounter(AtomicDynamoDbWrites(UsageMeter(moto_app, api_call))), f"http://{args.host}:{args.port}"
-        ),
+        RefuseForeignRequests(app, f"http://{args.host}:{args.port}"),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -1,5 +1,5 @@
-"""IAM as the emulator will enforce it (issue 20; not yet wired into aws/server.py): the stack's
+"""IAM as the emulator enforces it (issue 20; opt-in for now: `automation-local --iam`): the stack's
 policies read from the template (`template_policies.py`), an emulator request read as the calls it
 needs (`requests.py`), AWS's evaluation logic (`policy.py`), each service's refusal (`errors.py`),
-and `Authorizer.evaluate(request) -> RequestDecision`, the one function the server calls
-(`enforcement.py`)."""
+`Authorizer.evaluate(request) -> RequestDecision` (`enforcement.py`), and the judge the emulator's
+gate (aws/iam_gate.py) runs it as, with the local callers named (`emulator_judge.py`)."""

@@ -1,4 +1,4 @@
-"""`evaluate(request) -> RequestDecision`: the one function the emulator's server calls (once wired).
+"""`evaluate(request) -> RequestDecision`: the one function the emulator's server calls.
 
 An `Authorizer` holds what judging needs and does not change between requests: the stack's
 policies (template_policies.StackPolicies), the names a request does not carry (a secret's ARN, a
@@ -13,9 +13,10 @@ named by their ARN in `extra_identity`, with their own policies. A request signe
 principal holds (or not signed) is refused before any policy, as AWS refuses an unknown key
 (errors.unknown_caller_response); one needing no permission (sts:GetCallerIdentity) is not judged.
 
-Wiring note: aws/server.py importing this package directly would make aws -> iam -> aws (iam uses
-aws/identity.py and cloudformation/, which imports aws/) a cycle tests/architecture refuses; the
-server can take the Authorizer from its caller instead (built by the runtime, which sits above both).
+Wiring: aws/server.py importing this package directly would make aws -> iam -> aws (iam uses
+aws/identity.py and cloudformation/, which imports aws/) a cycle tests/architecture refuses; so the
+server loads its judge by module path (`--judge`, aws/iam_gate.py) and the runtime, which sits above
+both, posts it the stack's policies (emulator_judge.py).
 """
 
 from __future__ import annotations

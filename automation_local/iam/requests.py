@@ -4,7 +4,8 @@ The input is the request as moto's server receives it (method, path with its que
 body), in each protocol this stack's clients speak: SQS's JSON protocol (`X-Amz-Target:
 AmazonSQS.SendMessage`, and its older query protocol), DynamoDB's, KMS's, SSM's, Secrets
 Manager's and CloudWatch Logs' JSON protocols, S3's REST API (path-style, as botocore addresses
-an emulator at an IP address), and the query protocols of SNS, STS and CloudFormation.
+an emulator at an IP address), Lambda's REST API (the calls the runtime makes), and the query
+protocols of SNS, STS and CloudFormation.
 
 The caller is the access key id of the SigV4 `Authorization` header
 (`Credential=<key id>/<date>/<region>/<service>/aws4_request`). Which role a key belongs to is
@@ -337,6 +338,55 @@ def _s3(request: EmulatorRequest) -> tuple[str, list[Call]]:
     return f"{method} bucket", [Call(f"s3:{method}", bucket_arn)]
 
 
+# Lambda's REST API (botocore's lambda model, API version 2015-03-31): (method, path after the
+# version, as a pattern) -> (operation, IAM action, what the resource is). The runtime reads the
+# deployed functions and mappings through it (lambda_/functions.py, lambda_/esm/poller.py).
+LAMBDA_ROUTES: tuple[tuple[str, re.Pattern[str], str, str], ...] = tuple(
+    (method, re.compile(pattern), operation, action)
+    for method, pattern, operation, action in (
+        ("GET", r"/functions/?", "ListFunctions", "lambda:ListFunctions"),
+        ("GET", r"/functions/(?P<function>[^/]+)", "GetFunction", "lambda:GetFunction"),
+        (
+            "GET",
+            r"/functions/(?P<function>[^/]+)/configuration",
+            "GetFunctionConfiguration",
+            "lambda:GetFunctionConfiguration",
+        ),
+        ("POST", r"/functions/(?P<function>[^/]+)/invocations", "Invoke", "lambda:InvokeFunction"),
+        ("GET", r"/event-source-mappings/?", "ListEventSourceMappings", "lambda:ListEventSourceMappings"),
+        ("GET", r"/event-source-mappings/(?P<mapping>[^/]+)", "GetEventSourceMapping", "lambda:GetEventSourceMapping"),
+        (
+            "PUT",
+            r"/event-source-mappings/(?P<mapping>[^/]+)",
+            "UpdateEventSourceMapping",
+            "lambda:UpdateEventSourceMapping",
+        ),
+    )
+)
+LAMBDA_API_VERSION = "/2015-03-31"
+
+
+def _lambda(request: EmulatorRequest) -> tuple[str, list[Call]]:
+    """Lambda's REST API: a function by its name or ARN (a qualifier after `:` dropped), a mapping
+    by its UUID (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html)."""
+    path = unquote(urlsplit(request.path).path).removeprefix(LAMBDA_API_VERSION)
+    method = request.method.upper()
+    prefix = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}"
+    for route_method, pattern, operation, action in LAMBDA_ROUTES:
+        found = pattern.fullmatch(path) if method == route_method else None
+        if found is None:
+            continue
+        parameters = found.groupdict()
+        if "function" in parameters:
+            name = parameters["function"]
+            name = name.split(":")[6] if name.startswith("arn:") else name.split(":")[0]
+            return operation, [Call(action, f"{prefix}:function:{name}")]
+        if "mapping" in parameters:
+            return operation, [Call(action, f"{prefix}:event-source-mapping:{parameters['mapping']}")]
+        return operation, [Call(action, "*")]
+    return f"{method} {path}", [Call(f"lambda:{method}", "*")]
+
+
 def _implied_key_calls(service: str, calls: list[Call], names: ResourceNames) -> list[Call]:
     implied = []
     for call in calls:
@@ -410,6 +460,9 @@ def parse_request(request: EmulatorRequest, names: ResourceNames) -> ParsedReque
     elif signing_service == "s3":
         service = "s3"
         operation, calls = _s3(request)
+    elif signing_service == "lambda":
+        service = "lambda"
+        operation, calls = _lambda(request)
     else:
         service = signing_service or "unsigned"
         form = _form(request)

@@ -30,6 +30,7 @@ class FunctionConfig:
     timeout_seconds: float = 30.0
     memory_mb: int = 256
     traced: bool = False  # active X-Ray tracing (the REPORT line is followed by an XRAY line)
+    role_arn: str = ""  # its execution role, whose credentials it calls with when IAM is enforced
 
     @property
     def handler_module(self) -> str:
@@ -70,6 +71,7 @@ def stack_functions(emulator: Emulator, stack: DeployedStack) -> dict[str, Funct
             timeout_seconds=float(configuration["Timeout"]),
             memory_mb=int(configuration["MemorySize"]),
             traced=_traced(stack, logical_id, configuration),
+            role_arn=configuration["Role"],
         )
     return functions
 

@@ -9,6 +9,7 @@ import pytest
 
 from automation_local.iam.requests import (
     IMPLIED_KEY_ACTIONS,
+    LAMBDA_ROUTES,
     SQS_ACTIONS,
     Call,
     EmulatorRequest,
@@ -180,6 +181,32 @@ def test_an_unknown_json_operation_is_still_judged_as_its_action_on_everything()
     assert parse_request(request, NAMES).calls == (Call("dynamodb:ListTables", "*"),)
 
 
+def test_lambda_calls_name_the_function_or_the_mapping() -> None:
+    # GIVEN the Lambda calls the runtime makes (functions and mappings read, a mapping turned off, an invoke)
+    function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:automation-dev-worker"
+    mapping = f"arn:aws:lambda:us-east-1:{ACCOUNT}:event-source-mapping:9f1c2d3e-aaaa-bbbb-cccc-0123456789ab"
+    uuid = mapping.rsplit(":", 1)[1]
+    requests = [
+        captured("lambda", "get_function", FunctionName="automation-dev-worker"),
+        captured("lambda", "get_function_configuration", FunctionName=f"{function}:$LATEST"),
+        captured("lambda", "invoke", FunctionName="automation-dev-worker", Payload=b"{}"),
+        captured("lambda", "get_event_source_mapping", UUID=uuid),
+        captured("lambda", "update_event_source_mapping", UUID=uuid, Enabled=False),
+        captured("lambda", "list_functions"),
+    ]
+    # WHEN they are read
+    # THEN each names its action on the function's or the mapping's ARN (a qualifier dropped)
+    assert [calls(request) for request in requests] == [
+        [("lambda:GetFunction", function)],
+        [("lambda:GetFunctionConfiguration", function)],
+        [("lambda:InvokeFunction", function)],
+        [("lambda:GetEventSourceMapping", mapping)],
+        [("lambda:UpdateEventSourceMapping", mapping)],
+        [("lambda:ListFunctions", "*")],
+    ]
+    assert parse_request(requests[0], NAMES).operation == "GetFunction"
+
+
 @pytest.mark.parametrize(
     "action",
     sorted(
@@ -188,6 +215,7 @@ def test_an_unknown_json_operation_is_still_judged_as_its_action_on_everything()
         | {a for actions in IMPLIED_KEY_ACTIONS.values() for a in actions}
         | {"s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:ListAllMyBuckets"}
         | {"dynamodb:ConditionCheckItem", "sts:AssumeRole", "sqs:StartMessageMoveTask"}
+        | {route[3] for route in LAMBDA_ROUTES}
     ),
 )
 def test_every_action_this_reader_names_is_in_aws_s_catalogue(action: str) -> None:
