@@ -168,6 +168,7 @@ def _print_iam_record(runtime: LocalRuntime) -> int:
         by_principal[f"{decision['principal']} {decision['outcome']}"] += decision["count"]
     refused = sum(count for key, count in by_principal.items() if not key.endswith(" allowed"))
     print(f"\nIAM enforced: {sum(by_principal.values())} calls judged, {refused} refused")
+    print("  (the usage meter does not meter role sessions yet: the cost above leaves out the roles' AWS calls)")
     for key, count in sorted(by_principal.items()):
         print(f"  {count:8} {key}")
     for refusal in record["refusals"]:

@@ -27,6 +27,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from automation_local.apigateway.server import HttpApiServer, SandboxPool, http_api_routes
 from automation_local.aws import iam_gate
 from automation_local.aws.emulator import Emulator
@@ -184,10 +186,13 @@ class LocalRuntime:
         self._exit_stack.callback(self.stop_polling)
         for logical_id, configuration in self._mappings().items():
             function = self._function_of(configuration.function_name)
+            sqs_client = self._esm_sqs_client(logical_id, function)
+            if self.iam:
+                self._read_queue_as_lambda(logical_id, configuration.queue_url, sqs_client())
             poller = EventSourcePoller(
                 configuration,
                 # Its own caller for the usage meter: the mapping's receives and deletes.
-                sqs_client=self._esm_sqs_client(logical_id, function),
+                sqs_client=sqs_client,
                 new_sandbox=self._sandbox_factory(function),
                 region=self.emulator.region,
             )
@@ -221,6 +226,17 @@ class LocalRuntime:
                 "aws_session_token": credentials["SessionToken"],
             }
         return self._role_sessions[session_name]
+
+    @staticmethod
+    def _read_queue_as_lambda(logical_id: str, queue_url: str, sqs: Any) -> None:
+        """Lambda reads a mapping's queue with the execution role (sqs:GetQueueAttributes is one of
+        the three actions it requires of the role, beside ReceiveMessage and DeleteMessage:
+        https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions) and
+        refuses a mapping whose role cannot: here the runtime does not start."""
+        try:
+            sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
+        except ClientError as error:
+            raise RuntimeError(f"{logical_id}: its function's role cannot read its queue: {error}") from error
 
     def _esm_sqs_client(self, logical_id: str, function: str) -> Callable[[], Any]:
         caller = f"{ESM_CALLER_PREFIX}{logical_id}"

@@ -22,6 +22,26 @@ def enforced() -> Iterator[LocalRuntime]:
         yield running
 
 
+def test_the_runtime_starts_with_iam_enforced_each_mapping_s_role_reading_its_queue(enforced: LocalRuntime) -> None:
+    # GIVEN the runtime started with IAM enforced
+    # WHEN the emulator's record of the start is read
+    record = iam_gate.decisions(enforced.emulator.endpoint_url)
+    # THEN nothing was refused, Lambda assumed each role by its trust policy, and each mapping's
+    # role read its queue's attributes, as Lambda requires of it
+    assert record["refusals"] == []
+    assumed = {d["resource"].rsplit("/", 1)[1] for d in record["decisions"] if d["action"] == "sts:AssumeRole"}
+    assert assumed == {"automation-dev-webhook-role", "automation-dev-worker-role", "automation-dev-feedback-role"}
+    reads = {
+        (d["principal"].rsplit("/", 1)[1], d["resource"].rsplit(":", 1)[1], d["statements"][0].split("#")[1])
+        for d in record["decisions"]
+        if d["action"] == "sqs:GetQueueAttributes" and ":role/" in d["principal"]
+    }
+    assert reads == {
+        ("automation-dev-worker-role", "automation-dev-order-queue", "ConsumeOrders"),
+        ("automation-dev-feedback-role", "automation-dev-result-queue", "ConsumeResults"),
+    }
+
+
 def test_a_small_flow_with_iam_enforced_has_no_refused_call_and_every_order_ends(enforced: LocalRuntime) -> None:
     # GIVEN the runtime with IAM enforced, and a clean record of its decisions
     iam_gate.clear_decisions(enforced.emulator.endpoint_url)
