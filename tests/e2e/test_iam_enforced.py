@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from automation_local.aws import iam_gate
+from automation_local.aws.iam_gate import INSECURE_TRANSPORT_HEADER
 from automation_local.demo_load import run_demo_load
 from automation_local.runtime import LocalRuntime
 
@@ -90,3 +91,23 @@ def test_the_webhook_role_receiving_from_the_order_queue_is_refused_as_sqs_refus
         "outcome": "implicit-deny",
         "statements": [],
     } in refusals
+
+
+def test_a_send_marked_insecure_is_refused_by_the_queues_tls_only_statement(enforced: LocalRuntime) -> None:
+    # GIVEN the local administrator's SQS client, its requests marked as plain http (the emulator's
+    # loopback http otherwise counts as TLS)
+    sqs = enforced.emulator.client("sqs", retries={"max_attempts": 1})
+    sqs.meta.events.register(
+        "before-sign.sqs.*", lambda request, **_: request.headers.add_header(INSECURE_TRANSPORT_HEADER, "true")
+    )
+    # WHEN it sends an order
+    with pytest.raises(ClientError) as refused:
+        sqs.send_message(QueueUrl=enforced.outputs.order_queue_url, MessageBody="{}")
+    # THEN the queue policy's TLS-only Deny refuses it, whatever AdministratorAccess allows
+    error = refused.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("AccessDenied", 403)
+    assert "with an explicit deny in a resource-based policy" in error["Error"]["Message"]
+    [refusal] = [
+        r for r in iam_gate.decisions(enforced.emulator.endpoint_url)["refusals"] if r["operation"] == "SendMessage"
+    ]
+    assert refusal["statements"] == ["QueuesRefuseInsecureTransport#DenyNonTlsAccess"]
