@@ -47,7 +47,7 @@ from moto import settings as moto_settings
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from automation_local.aws import clock, iam_gate, sqs_index
+from automation_local.aws import clock, dynamodb_item_limit, iam_gate, sqs_index
 from automation_local.aws.usage_meter import UsageMeter
 from automation_local.net.loopback_server import foreign_request_reason
 
@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     signal.signal(signal.SIGINT, lambda _signum, _frame: sys.exit(0))
+    dynamodb_item_limit.install()  # an item's size after an update, as DynamoDB checks it
     moto_app = DomainDispatcherApplication(create_backend_app)
     moto_app.debug = True  # type: ignore[attr-defined]  # as moto.server: errors answered with their traceback
     moto_app = sqs_index.install(moto_app)  # SQS queues indexed: a receive's cost independent of depth

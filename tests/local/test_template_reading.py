@@ -59,9 +59,10 @@ def test_the_outputs_are_read_by_field_name_and_a_missing_one_is_named() -> None
 
 
 def test_a_local_deploy_refuses_parameters_the_templates_rules_refuse() -> None:
-    # GIVEN FIFO queues asked for with the standard defaults (20 results a batch, 3 receives),
-    # and no emulator: CloudFormation refuses such a stack before it creates anything
+    # GIVEN FIFO queues asked for with the standard defaults (3 receives of an order, fewer
+    # than its retries need), and no emulator: CloudFormation refuses such a stack before it
+    # creates anything
     # WHEN it is deployed locally
-    # THEN the deploy refuses it as CloudFormation would, naming both rules
-    with pytest.raises(RulesRefusedError, match=r"FifoBatchesHoldTenAtMost.*FifoOrdersOutliveTheirRetries"):
+    # THEN the deploy refuses it as CloudFormation would, naming the rule
+    with pytest.raises(RulesRefusedError, match=r"FifoOrdersOutliveTheirRetries"):
         deploy(cast(Emulator, None), parameters={"QueueType": "fifo"})
