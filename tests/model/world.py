@@ -36,9 +36,9 @@ from tests.functions.queues import Queue
 from tests.functions.webhook_client import WebhookClient
 
 QUEUES = ("order", "result", "order-dlq", "result-dlq")
-# What the event source mappings of template.yaml take in one invocation (a FIFO order
-# queue's mapping: one message; Lambda takes at most 10 from any FIFO queue).
-BATCH_SIZES = {("standard", "order"): 10, ("standard", "result"): 10, ("fifo", "order"): 1, ("fifo", "result"): 10}
+# What the event source mappings of template.yaml take in one invocation (FIFO queues' mappings:
+# one message, so each receive of a message is a try of it).
+BATCH_SIZES = {("standard", "order"): 10, ("standard", "result"): 10, ("fifo", "order"): 1, ("fifo", "result"): 1}
 # When nothing is visible but messages wait (in flight, delayed, held for a backoff), the
 # drain moves the clock past the longest of these: the queues' visibility timeouts (300 s,
 # 180 s), SQS's longest delay and the longest backoff (900 s).
