@@ -8,7 +8,8 @@ the demo load and after its summary, until Ctrl-C; see console/). `invoke FUNCTI
 runs one function once with an event file, like `sam local invoke` without Docker;
 `redrive QUEUE` moves a DLQ's messages back (`--renew-only`: only renews what keeps their
 orders from running twice, before a redrive by the AWS CLI); `cost --orders-per-month N`
-prices the usage `make bench` measured (see cost/).
+prices the usage `make bench` measured (see cost/); `permissions` runs a small load with IAM
+enforced and reports, per role, what it used against every grant it holds (see `_permissions`).
 
 `--fault NAME=RATE` deals faults to the functions (see aws/fault_proxy.py);
 `--emulator-url` runs against an emulator already up, and `--state-dir` keeps what a run
@@ -23,12 +24,16 @@ import json
 import signal
 import sys
 import time
+import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from automation_local.apigateway.client import signed_request
 from automation_local.aws import iam_gate
 from automation_local.aws.emulator import Emulator
 from automation_local.aws.fault_proxy import FAULT_NAMES, FaultPlan
@@ -37,14 +42,18 @@ from automation_local.cloudformation.stack import DeployedStack, deploy
 from automation_local.cloudformation.template import function_names, load_template
 from automation_local.console.server import ConsoleServer
 from automation_local.cost import command as cost_command
+from automation_local.demo.orders import task_parameters
 from automation_local.demo.plan import DEFAULT_USERS
-from automation_local.demo_load import Summary, run_demo_load
+from automation_local.demo_load import Progress, Summary, run_demo_load, tracker_of
+from automation_local.iam.permissions_report import permissions_report, print_report
 from automation_local.invoke import invoke_event_file
 from automation_local.ops.redrive import redrive_backbone, renew_backbone_dead_letters
 from automation_local.outside.standins import STAND_IN_NETWORKS
 from automation_local.run_state import DemoArguments, RunState
 from automation_local.runtime import IAM_VARIABLE, LocalRuntime
 from automation_local.terminal import RunDisplay, print_summary
+from automation_shared.contracts import TaskType
+from automation_shared.order_records import FINAL_STATES
 from automation_shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 
@@ -168,7 +177,6 @@ def _print_iam_record(runtime: LocalRuntime) -> int:
         by_principal[f"{decision['principal']} {decision['outcome']}"] += decision["count"]
     refused = sum(count for key, count in by_principal.items() if not key.endswith(" allowed"))
     print(f"\nIAM enforced: {sum(by_principal.values())} calls judged, {refused} refused")
-    print("  (the usage meter does not meter role sessions yet: the cost above leaves out the roles' AWS calls)")
     for key, count in sorted(by_principal.items()):
         print(f"  {count:8} {key}")
     for refusal in record["refusals"]:
@@ -177,6 +185,93 @@ def _print_iam_record(runtime: LocalRuntime) -> int:
             f" {refusal.get('action')} on {refusal.get('resource')} -> {refusal['status']} {refusal['code']}"
         )
     return refused
+
+
+class _CallRefusedError(Exception):
+    """A call of the permissions run was refused: the run stops there, its report says which."""
+
+
+def _permissions(args: argparse.Namespace) -> int:
+    """The least-privilege report (iam/permissions_report.py): of a runtime up with IAM enforced
+    (`--emulator-url`, e.g. `automation-local --iam --serve`), or of a run of its own: the demo
+    load (standard queues, or `--fifo`), then the paths the load leaves out (below). Exit 1 on
+    any refused call or an unused grant the report cannot explain; 2 if the emulator judges nothing."""
+    if args.emulator_url:
+        configuration, record = iam_gate.configuration(args.emulator_url), iam_gate.decisions(args.emulator_url)
+    else:
+        configuration, record = _permissions_run(args)
+    if not configuration:
+        print(f"the emulator at {args.emulator_url} judges nothing: start the runtime with --iam", file=sys.stderr)
+        return 2
+    report = permissions_report(configuration, record)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print_report(report)
+    return 0 if report.passed else 1
+
+
+def _permissions_run(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A run with IAM enforced, stopped at the first refused call (a refused path would only
+    retry until the load's timeout); what the emulator judged with, and its record."""
+    parameters = {**dict(args.parameter), **({"QueueType": "fifo"} if args.fifo else {})}
+    template = Path(args.template) if args.template else None
+    with LocalRuntime(iam=True, parameters=parameters, template_path=template) as runtime:
+        url = runtime.emulator.endpoint_url
+
+        def stop_on_refusal(progress: Progress) -> None:
+            display.show(progress)
+            if iam_gate.decisions(url)["refusals"]:
+                raise _CallRefusedError
+
+        try:
+            with RunDisplay() as display:
+                summary = run_demo_load(
+                    runtime,
+                    orders=args.orders,
+                    fail_rate=args.fail_rate,
+                    seed=args.seed,
+                    timeout=args.timeout,
+                    progress=stop_on_refusal,
+                )
+            print(
+                f"demo load: {summary.submitted} orders, {summary.completed} completed, {summary.escalated} escalated,"
+                f" {summary.dead_lettered} dead-lettered, {summary.lost} lost",
+                file=sys.stderr,
+            )
+            _drive_paths_the_load_leaves_out(runtime, args.timeout)
+        except _CallRefusedError:
+            print("a call was refused: the run stopped there", file=sys.stderr)
+        return iam_gate.configuration(url), iam_gate.decisions(url)
+
+
+def _drive_paths_the_load_leaves_out(runtime: LocalRuntime, timeout: float) -> None:
+    """A result too large for its message (the worker stores its data in the archive bucket, the
+    feedback reads it back to archive it: `/large/` pages of the site stand-in), and an order's
+    status read (GET /orders/{id}): the paths of the template's grants the demo load never takes."""
+    assert runtime.http_api is not None
+    order_id = str(uuid.uuid4())
+    document = {
+        "orderId": order_id,
+        "taskType": TaskType.PLAYWRIGHT_SCRAPING.value,
+        "userId": "user-permissions",
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "payload": {
+            "url": f"{runtime.site.base_url}/large/{order_id}",
+            "parameters": task_parameters(TaskType.PLAYWRIGHT_SCRAPING),
+            "configuration": {"followUpAction": "archive"},
+        },
+    }
+    api, secret = runtime.http_api.url, runtime.webhook_secret
+    status, answer = signed_request(api, secret, "POST", "/orders", json.dumps(document).encode())
+    if status != 202:
+        raise RuntimeError(f"the large-result order was refused: {status} {answer}")
+    tracker, deadline = tracker_of(runtime), time.monotonic() + timeout
+    while (state := tracker.states([order_id]).get(order_id)) is None or state.status not in FINAL_STATES:
+        if time.monotonic() > deadline or iam_gate.decisions(runtime.emulator.endpoint_url)["refusals"]:
+            raise _CallRefusedError
+        time.sleep(0.5)
+    signed_request(api, secret, "GET", f"/orders/{order_id}")
 
 
 def _keep_console_up(url: str) -> None:
@@ -323,6 +418,22 @@ def main(argv: list[str] | None = None) -> int:
         help="only renew what keeps each DLQ message's order from running twice (before an AWS CLI move task)",
     )
     redrive_command.set_defaults(command=_redrive)
+    permissions = commands.add_parser(
+        "permissions",
+        help="run a small load with IAM enforced and report per role what it used against every grant it holds",
+    )
+    permissions.add_argument("--orders", type=int, default=10, help="orders of the demo load (default 10)")
+    permissions.add_argument("--fail-rate", type=float, default=0.2, help="share made to fail (default 0.2)")
+    permissions.add_argument("--seed", type=int, default=7)
+    permissions.add_argument("--timeout", type=float, default=300, help="give up on the load after this many seconds")
+    permissions.add_argument("--fifo", action="store_true", help="with FIFO queues (QueueType=fifo)")
+    permissions.add_argument(
+        "--parameter", action="append", type=_parameter, default=[], metavar="NAME=VALUE", help="a stack parameter"
+    )
+    permissions.add_argument("--template", help="another SAM template than template.yaml (a modified copy)")
+    permissions.add_argument("--emulator-url", help="report on this emulator's run (up with --iam) instead")
+    permissions.add_argument("--json", action="store_true", help="the report as one JSON document")
+    permissions.set_defaults(command=_permissions)
     args = parser.parse_args(argv)
     _stop_on_signals()
     try:

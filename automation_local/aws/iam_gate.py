@@ -10,6 +10,7 @@ configuration and returning a `Judge`. The runtime posts that configuration (the
 resolved policies) once the stack exists:
 
     POST   /_emulator/iam             the configuration: from now on every request is judged
+    GET    /_emulator/iam             the configuration judged with (`{}` before the POST): what a report reads
     GET    /_emulator/iam/decisions   {"decisions": [...], "refusals": [...]} (below)
     DELETE /_emulator/iam/decisions   starts the record again
 
@@ -141,6 +142,7 @@ class IamGate:
         self._app = app
         self._judge_factory = judge_factory
         self._judge: Judge | None = None
+        self._configuration: Mapping[str, Any] = {}
         self._lock = threading.Lock()
         self._decisions: Counter[DecisionRecord] = Counter()
         self._refusals: deque[dict[str, Any]] = deque(maxlen=MAX_REFUSALS_KEPT)
@@ -149,6 +151,8 @@ class IamGate:
         path = environ.get("PATH_INFO", "")
         if path == IAM_PATH and environ["REQUEST_METHOD"] == "POST":
             return self._configure(environ, start_response)
+        if path == IAM_PATH and environ["REQUEST_METHOD"] == "GET":
+            return _json_answer(start_response, self._configuration)
         if path == DECISIONS_PATH:
             return self._answer_decisions(environ, start_response)
         judge = self._judge
@@ -183,6 +187,7 @@ class IamGate:
     def _configure(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         configuration = json.loads(_read_body(environ))
         self._judge = self._judge_factory(configuration)
+        self._configuration = configuration
         return _json_answer(start_response, {"judging": True})
 
     def _answer_decisions(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -223,6 +228,16 @@ def configure(endpoint_url: str, configuration: Mapping[str, Any]) -> None:
         raise RuntimeError(refusal) from error
     if judging is not True:
         raise RuntimeError(refusal)
+
+
+def configuration(endpoint_url: str) -> dict[str, Any]:
+    """What the gate judges with (`{}`: not judging, or no gate: an emulator started without a judge)."""
+    try:
+        with urllib.request.urlopen(f"{endpoint_url}{IAM_PATH}", timeout=10) as answer:  # noqa: S310
+            document = json.loads(answer.read())
+    except (urllib.error.HTTPError, ValueError):
+        return {}
+    return dict(document) if isinstance(document, dict) else {}
 
 
 def decisions(endpoint_url: str) -> dict[str, Any]:

@@ -1,10 +1,18 @@
 """What AWS would bill for each request the emulator answers, by caller: the usage meter.
 
 A WSGI middleware in the emulator's server process (see server.py), beside the call
-counter. It meters the callers whose access key starts with a metered prefix: the function
-sandboxes of the local runtime (`fn-<function>`) and the event source mapping pollers
-(`esm-<mapping>`); everything else (the deployment, the demo load's own calls, its progress
-display and order tracker) is not the backbone's and is only counted by the call counter.
+counter. It meters the callers named with a metered prefix: the function sandboxes of the
+local runtime (`fn-<function>`) and the event source mapping pollers (`esm-<mapping>`);
+everything else (the deployment, the demo load's own calls, its progress display and order
+tracker) is not the backbone's and is only counted by the call counter.
+
+A caller's name is its access key, or, for a key of a role's STS session, the session's name.
+With IAM enforced (issue 20) the runtime gives each function and each mapping's pollers a
+session of its execution role named as above, and their requests are signed with the
+session's random key; the emulator's STS backend, in this process, knows which session holds
+a key (`session_caller`). Read from moto, not from the IAM package that judges the requests:
+this package sits below that one (tests/architecture), and the session's name is all the
+meter needs.
 
 For each metered request it records the call (`service:Action`) and its billing units:
 
@@ -72,6 +80,28 @@ class _Usage:
         return {"calls": dict(sorted(self.calls.items())), "units": dict(sorted(self.units.items()))}
 
 
+def session_caller(access_key_id: str) -> str | None:
+    """The name of the emulator's STS session holding this access key (`fn-worker` for the worker's
+    role session), None for a key no session holds. Runs in the emulator's process."""
+    from moto.sts.models import sts_backends  # the emulator's process only: its backends
+
+    for account_backends in list(sts_backends.values()):
+        for backend in list(account_backends.values()):
+            for assumed in list(backend.assumed_roles):
+                if assumed.access_key_id == access_key_id:
+                    return str(assumed.session_name)
+    return None
+
+
+def metered_caller(access_key_id: str, session_name_of: Callable[[str], str | None] = session_caller) -> str | None:
+    """Whom a request signed with this key is metered for: the key itself if it names a metered
+    caller, else the name of the role session holding it if that does; None: not metered."""
+    if access_key_id.startswith(METERED_PREFIXES):
+        return access_key_id
+    session = session_name_of(access_key_id)
+    return session if session is not None and session.startswith(METERED_PREFIXES) else None
+
+
 def _moto_dynamodb(region: str) -> Any:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
@@ -82,9 +112,17 @@ def _moto_dynamodb(region: str) -> Any:
 class UsageMeter:
     """WSGI middleware: meters the requests of the metered callers; answers on USAGE_PATH."""
 
-    def __init__(self, app: WsgiApp, api_call: Callable[[Environ], str]) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        api_call: Callable[[Environ], str],
+        session_name_of: Callable[[str], str | None] = session_caller,
+    ) -> None:
         self._app = app
         self._api_call = api_call
+        self._session_name_of = session_name_of
+        # Access key -> metered caller: a session's key keeps its name, so it is looked up once.
+        self._callers: dict[str, str] = {}
         self._usage: defaultdict[str, _Usage] = defaultdict(_Usage)
         self._lock = threading.Lock()
         self._item_locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
@@ -94,9 +132,10 @@ class UsageMeter:
         if environ.get("PATH_INFO") == USAGE_PATH:
             return self._answer(environ, start_response)
         scope = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if not scope or not scope.group(1).startswith(METERED_PREFIXES):
+        caller = self._caller(scope.group(1)) if scope else None
+        if scope is None or caller is None:
             return self._app(environ, start_response)
-        caller, region = scope.group(1), scope.group(2)
+        region = scope.group(2)
         call = self._api_call(environ)
         service, _, action = call.partition(":")
         body = b""
@@ -119,6 +158,17 @@ class UsageMeter:
                 for name, value in units.items():
                     usage.units[name] += value
         return answer
+
+    def _caller(self, access_key_id: str) -> str | None:
+        known = self._callers.get(access_key_id)
+        if known is not None:
+            return known
+        # Only metered callers are kept: the unmetered keys are few (the administrator's, Lambda's)
+        # and a scan of the emulator's few sessions is cheap.
+        caller = metered_caller(access_key_id, self._session_name_of)
+        if caller is not None:
+            self._callers[access_key_id] = caller
+        return caller
 
     def _answer(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         with self._lock:
