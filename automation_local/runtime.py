@@ -14,8 +14,8 @@ the deployed stack's policies (aws/iam_gate.py, iam/emulator_judge.py), and the 
 Lambda's part in it: it assumes each function's execution role (as `lambda.amazonaws.com`,
 which the role's trust policy must allow) and gives the role's session to the function's
 sandboxes (session `fn-<function>`) and to its mapping's pollers (`esm-<mapping>`: Lambda
-polls with the execution role). The usage meter knows callers by their `fn-`/`esm-` keys,
-so it does not meter role sessions yet.
+polls with the execution role). The usage meter names a session's calls by the session's
+name, so the cost figures still tell the functions and pollers apart.
 """
 
 from __future__ import annotations
