@@ -57,6 +57,9 @@ TEMPLATE_SECRET_SUFFIX = "-AbCdEf"  # noqa: S105  (a name's suffix, no secret)
 # The random part of a name CloudFormation generates, without a deployed stack to tell it.
 UNNAMED_SUFFIX = "LOCAL0000000"
 
+# lint_rules/preflight_iam.py keeps the same table for its own resolver: cfn-lint loads those
+# rules by path (.cfnlintrc's append_rules, in the SAM CLI's environment too), outside any
+# installed package, so neither side can import the other.
 NAME_PROPERTIES = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::SNS::Topic": "TopicName",

@@ -251,11 +251,12 @@ def _hold_for_retry(order: OrderMessage, result: ResultMessage, record: SQSRecor
     raise HeldForRetryError(f"attempt {retry.retryCount or 0} in {delay} s")
 
 
-def _refused(order: OrderMessage) -> bool:
+def _refused(order: OrderMessage, body: str) -> bool:
     """A direct order past the stack's bounds (limits.py: the webhook refuses such orders
     with a 422) is not run: its result could not be stored or sent, so every receive would
-    fail until the DLQ. Its record says why instead, and its message is deleted."""
-    exceeded = limits.bounds_exceeded(order)
+    fail until the DLQ. Its record says why instead, and its message is deleted. Its size is
+    its body's (the attributes are within the queue's MaximumMessageSize, which SQS checked)."""
+    exceeded = limits.bounds_exceeded(order, len(body.encode()))
     if not exceeded:
         return False
     reason = "; ".join(f"{'.'.join(location) or 'the order'}: {message}" for location, message in exceeded)
@@ -269,7 +270,7 @@ async def _handle(record: SQSRecord, sender: BatchedSender) -> None:
     order = OrderMessage.model_validate_json(record.body)
     # Per record: the records of a batch run as concurrent tasks, each in its own context.
     logger.thread_safe_append_keys(order_id=order.orderId)
-    if await asyncio.to_thread(_refused, order):  # before its correlation id goes on every log line
+    if await asyncio.to_thread(_refused, order, record.body):  # before its correlation id goes on every log line
         return
     logger.thread_safe_append_keys(correlation_id=order.correlationId or order.orderId)
     order, outcome = await _attempt(order, record)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from automation_local.cloudformation.project import REPO_ROOT, TEMPLATE_PATH
+from automation_local.cloudformation.project import TEMPLATE_PATH
 from automation_local.cloudformation.template import code_resources, load_template
-from tests.e2e.run_command import RUN_COMMAND, run_environment
+from tests.e2e.run_command import run_command
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +21,7 @@ ACCOUNT = "arn:aws:iam::123456789012"
 
 
 def _permissions(*arguments: str, timeout: float = 600) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    run = subprocess.run(
-        [*RUN_COMMAND, "permissions", "--json", *arguments],
-        cwd=REPO_ROOT,
-        env=run_environment(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    run = run_command("permissions", *arguments, timeout=timeout)
     assert run.stdout.strip(), f"exit {run.returncode}, no report; stderr:\n{run.stderr[-3000:]}"
     return run, dict(json.loads(run.stdout))
 

@@ -175,7 +175,7 @@ def test_an_order_at_every_bound_fits_its_record_through_its_whole_life(records:
     room = limits.ORDER_MESSAGE_MAX_BYTES - order_message(order).size
     order = order.model_copy(update={"payload": order.payload.model_copy(update={"parameters": {"blob": "b" * room}})})
     assert order_message(order).size == limits.ORDER_MESSAGE_MAX_BYTES
-    assert not limits.bounds_exceeded(order)
+    assert not limits.bounds_exceeded(order, order_message(order).size)
     # WHEN it is recorded, claimed on every attempt, requeued, acted on and dead-lettered and
     # redriven over and over, as a long life would
     assert records.record_accepted(order, signature="sha256=" + "f" * 64)

@@ -18,11 +18,13 @@ from botocore.exceptions import ClientError
 from automation_local.apigateway.events import http_api_event
 from automation_local.aws.emulator import Emulator
 from automation_local.cloudformation.stack import DeployedStack
+from automation_local.lambda_.esm.sqs_records import sqs_record
 from automation_shared import limits
 from automation_shared.contracts import OrderMessage
 from automation_shared.messages import order_message
 from automation_shared.order_records import OrderRecords, legacy_order_id_for, order_id_for
 from automation_shared.task_budget import longest_task_seconds
+from tests.functions.handlers import context_for
 from tests.functions.queues import Queue, counted_batches, refused_entries
 from tests.functions.webhook_client import WebhookClient, fresh_signed_headers
 
@@ -389,6 +391,53 @@ def test_an_order_past_the_stacks_bounds_is_a_422_naming_the_field_and_sends_not
     assert [e["path"] for e in refused.json["errors"]] == paths
     assert "at most" in refused.json["errors"][0]["message"]
     assert order_queue() == []
+
+
+def test_a_request_that_loses_the_race_for_an_order_id_is_a_409_and_its_message_never_runs(
+    emulator: Emulator,
+    deployed_stack: DeployedStack,
+    webhook_module: Any,
+    webhook_client: WebhookClient,
+    worker: Any,
+    order_queue: Callable[[], list[Any]],
+) -> None:
+    # GIVEN another user's order recorded under an orderId between this request's read and its
+    # send (the read is made to find nothing, as it would have a moment earlier)
+    order_id = str(uuid.uuid4())
+    records = OrderRecords(emulator.client("dynamodb"), deployed_stack.outputs["OrdersTableName"])
+    first = OrderMessage.model_validate(
+        {**new_order(userId="user-7"), "orderId": order_id, "timestamp": "2026-12-01T10:00:00Z"}
+    )
+    records.record_accepted(first)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(webhook_module.records, "accepted_before", lambda keys: {})
+        # WHEN this request's order with the same orderId is sent and its record written
+        reply = webhook_client.post(new_order(orderId=order_id))
+    # THEN it is answered 409 naming orderId (its message went out before the write found the id taken)
+    assert reply.status == 409 and [e["path"] for e in reply.json["errors"]] == ["orderId"]
+    [message] = order_queue()
+    # AND the worker, given that message, does not run it: the first order's record is untouched
+    event = {"Records": [sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1")]}
+    assert worker.lambda_handler(event, context_for("worker"))["batchItemFailures"] == []
+    record = records.get(order_id) or {}
+    assert record["status"] == "queued" and record["userId"] == "user-7"
+
+
+def test_an_order_whose_record_write_is_refused_after_its_send_is_still_queued(
+    webhook_module: Any, webhook_client: WebhookClient, order_queue: Callable[[], list[Any]]
+) -> None:
+    # GIVEN DynamoDB refusing the webhook's record writes (throttled) once the order is sent
+    def throttled(*_: Any, **__: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(webhook_module.records, "record_accepted", throttled)
+        # WHEN an order is posted
+        reply = webhook_client.post(new_order(deduplicationId=f"d-{uuid.uuid4()}"))
+    # THEN it is answered queued, truthfully: its message is in the queue (the worker writes
+    # the record when it claims it, and a retry names the same order)
+    assert reply.status == 202 and reply.json["status"] == "queued"
+    assert [json.loads(m["Body"])["orderId"] for m in order_queue()] == [reply.json["orderId"]]
 
 
 def test_a_throttled_aws_call_is_a_503_to_retry_and_sends_nothing(

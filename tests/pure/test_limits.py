@@ -73,5 +73,5 @@ def test_an_order_at_every_bound_passes_them_and_one_byte_more_does_not() -> Non
         }  # type: ignore[index]
     )
     # THEN the first passes every bound, the second only the fields' (the message is one byte over)
-    assert limits.bounds_exceeded(order) == []
-    assert [location for location, _ in limits.bounds_exceeded(longer)] == [()]
+    assert limits.bounds_exceeded(order, order_message(order).size) == []
+    assert [location for location, _ in limits.bounds_exceeded(longer, order_message(longer).size)] == [()]

@@ -35,7 +35,6 @@ the item one (a record of an order at every bound, through a long life, on the e
 from __future__ import annotations
 
 from .contracts import OrderMessage
-from .messages import order_message
 
 SQS_MESSAGE_MAX_BYTES = 1024 * 1024
 DYNAMODB_ITEM_MAX_BYTES = 400 * 1024
@@ -53,30 +52,25 @@ CORRELATION_ID_MAX_CHARS = 128
 URL_MAX_CHARS = 2048  # what browsers, CDNs and most HTTP servers take in a request line
 
 
-FIELD_BOUNDS: dict[tuple[str, ...], tuple[int, str]] = {
-    ("userId",): (USER_ID_MAX_CHARS, "it is the queues' message group id"),
-    ("correlationId",): (CORRELATION_ID_MAX_CHARS, "it is a message attribute and on every log line"),
-    ("payload", "url"): (URL_MAX_CHARS, "the longest URL the worker fetches"),
-}
-
-
-def bounds_exceeded(order: OrderMessage) -> list[tuple[tuple[str, ...], str]]:
+def bounds_exceeded(order: OrderMessage, message_bytes: int) -> list[tuple[tuple[str, ...], str]]:
     """Each bound of the stack the order goes past, with its field's location (`()` for the
     order as a whole) and what the bound is: for the webhook's 422 and the worker's refusal
-    of a direct order."""
-    exceeded = []
-    document = order.model_dump(exclude_none=True)
-    for location, (bound, why) in FIELD_BOUNDS.items():
-        value: object = document
-        for part in location:
-            value = value.get(part) if isinstance(value, dict) else None
-        if isinstance(value, str) and len(value) > bound:
-            exceeded.append((location, f"at most {bound} characters on this stack ({why}), not {len(value)}"))
-    size = order_message(order).size
-    if size > ORDER_MESSAGE_MAX_BYTES:
+    of a direct order. `message_bytes`: the order's size as a queue message (the webhook's
+    message to send; the message the worker received)."""
+    fields: tuple[tuple[tuple[str, ...], str | None, int, str], ...] = (
+        (("userId",), order.userId, USER_ID_MAX_CHARS, "it is the queues' message group id"),
+        (("correlationId",), order.correlationId, CORRELATION_ID_MAX_CHARS, "a message attribute, on every log line"),
+        (("payload", "url"), order.payload.url, URL_MAX_CHARS, "the longest URL the worker fetches"),
+    )
+    exceeded: list[tuple[tuple[str, ...], str]] = [
+        (location, f"at most {bound} characters on this stack ({why}), not {len(value)}")
+        for location, value, bound, why in fields
+        if value is not None and len(value) > bound
+    ]
+    if message_bytes > ORDER_MESSAGE_MAX_BYTES:
         message = (
             f"at most {ORDER_MESSAGE_MAX_BYTES} bytes as a queue message on this stack (an order is kept in its"
-            f" record, a DynamoDB item), not {size}: put large inputs in S3 and pass their location"
+            f" record, a DynamoDB item), not {message_bytes}: put large inputs in S3 and pass their location"
         )
         exceeded.append(((), message))
     return exceeded

@@ -291,13 +291,11 @@ class OrderRecords:
 
     @staticmethod
     def same_order(item: dict[str, Any], order: OrderMessage) -> bool:
-        """Whether a record (as DynamoDB holds it, or as accepted_before returns it) is this
-        order's. A record written before identities were kept is compared by its user."""
-        identity = item.get("identity")
-        if identity is not None:
-            return str(identity.get("S") if isinstance(identity, dict) else identity) == order_identity(order)
-        user = item.get("userId")
-        return user is None or str(user.get("S") if isinstance(user, dict) else user) == order.userId
+        """Whether a record (as DynamoDB holds it) is this order's. A record written before
+        identities were kept is compared by its user."""
+        if "identity" in item:
+            return bool(item["identity"]["S"] == order_identity(order))
+        return "userId" not in item or item["userId"]["S"] == order.userId
 
     def record_deduplication(self, order: OrderMessage, signature: str = "") -> None:
         """For an order sent with both ids: its user's deduplicationId names it from now on."""

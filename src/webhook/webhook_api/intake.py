@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from automation_shared import limits
 from automation_shared.contracts import OrderMessage
+from automation_shared.messages import order_message
 from automation_shared.order_records import order_id_for
 
 MAX_BODY_BYTES = limits.REQUEST_BODY_MAX_BYTES
@@ -65,7 +66,8 @@ def _timeout_error(order: OrderMessage, prefix: str, longest_task_seconds: int) 
 
 def _size_errors(order: OrderMessage, prefix: str) -> list[dict[str, str]]:
     return [
-        {"path": _path(prefix, location), "message": message} for location, message in limits.bounds_exceeded(order)
+        {"path": _path(prefix, location), "message": message}
+        for location, message in limits.bounds_exceeded(order, order_message(order).size)
     ]
 
 
